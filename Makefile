@@ -1,0 +1,44 @@
+# The two commands: `make run` and `make test`. Everything they need is installed and started here.
+SHELL := /bin/bash
+LOCAL := deploy/local
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test setup infra python stop status unit integration e2e bench
+
+## make run: install what is missing, start Kafka, Postgres and the five services, print their URLs.
+run: setup
+	@$(LOCAL)/services.sh start
+
+## make test: the same set-up, then the whole suite (unit, integration, e2e) against the real broker and DB.
+test: setup
+	@$(LOCAL)/services.sh stop
+	@$(LOCAL)/test.sh
+
+setup: python infra
+
+python:
+	@$(LOCAL)/python.sh
+
+infra: python
+	@if [ -z "$$KAFKA_BOOTSTRAP_SERVERS" ]; then $(LOCAL)/kafka.sh start; fi
+	@$(LOCAL)/postgres.sh start
+
+stop:
+	@$(LOCAL)/services.sh stop
+	@$(LOCAL)/kafka.sh stop
+	@$(LOCAL)/postgres.sh stop
+
+status:
+	@$(LOCAL)/kafka.sh status || true
+	@$(LOCAL)/postgres.sh status || true
+	@$(LOCAL)/services.sh status
+
+unit: python
+	@$(PY) -m pytest -q tests/unit
+
+integration e2e: setup
+	@$(LOCAL)/test.sh tests/$@
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

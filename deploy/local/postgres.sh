@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# A project-local PostgreSQL cluster (Debian's package) on 127.0.0.1:$PG_PORT.
+# Usage: deploy/local/postgres.sh start|stop|status|url
+# Own data directory under $TESSERA_LOCAL/pg, own port, password auth over TCP, socket inside the
+# data directory: nothing system-wide changes. As root (CI) the server runs as the unprivileged
+# user `nobody`, because PostgreSQL refuses to run as root.
+source "$(dirname "$0")/common.sh"
+PGDIR="$TESSERA_LOCAL/pg"
+DATA="$PGDIR/data"
+LOGFILE="$PGDIR/postgres.log"
+RUN_AS="${PG_RUN_AS:-$(is_root && echo nobody || id -un)}"
+
+find_bindir() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$d/pg_ctl" ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+as_owner() {
+  if [ "$RUN_AS" = "$(id -un)" ]; then "$@"; else runuser -u "$RUN_AS" -- "$@"; fi
+}
+
+url() { echo "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"; }
+
+BINDIR="$(find_bindir || true)"
+ensure_binaries() {
+  [ -n "$BINDIR" ] && return 0
+  need_apt postgresql
+  BINDIR="$(find_bindir)" || die "PostgreSQL binaries not found after installing the postgresql package"
+}
+
+running() { [ -n "$BINDIR" ] && [ -f "$DATA/PG_VERSION" ] && as_owner "$BINDIR/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+init_cluster() {
+  [ -f "$DATA/PG_VERSION" ] && return 0
+  log "creating project-local cluster in $DATA (first run only)"
+  mkdir -p "$PGDIR"
+  is_root && chown "$RUN_AS" "$PGDIR"
+  local pwfile="$PGDIR/.pw"
+  printf '%s\n' "$PG_PASSWORD" >"$pwfile"; is_root && chown "$RUN_AS" "$pwfile"; chmod 600 "$pwfile"
+  as_owner "$BINDIR/initdb" -D "$DATA" -U "$PG_USER" --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 \
+      --auth-host=scram-sha-256 --auth-local=trust >"$PGDIR/initdb.log" 2>&1 \
+    || { cat "$PGDIR/initdb.log" >&2; die "initdb failed"; }
+  rm -f "$pwfile"
+  cat >>"$DATA/postgresql.conf" <<CONF
+# tessera local cluster
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$DATA'
+max_connections = 300
+shared_buffers = 256MB
+CONF
+}
+
+start() {
+  if [ -n "${DATABASE_URL:-}" ]; then log "DATABASE_URL is set: using it, not starting a local cluster"; return 0; fi
+  ensure_binaries
+  if running; then log "PostgreSQL already running on 127.0.0.1:$PG_PORT"; return 0; fi
+  port_open "$PG_PORT" && die "port $PG_PORT is taken by another process; set PG_PORT or DATABASE_URL"
+  # The server must be able to reach its data directory through the checkout's parents.
+  init_cluster
+  log "starting PostgreSQL ($(basename "$(dirname "$BINDIR")")) on 127.0.0.1:$PG_PORT"
+  as_owner "$BINDIR/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 start >/dev/null \
+    || { tail -20 "$LOGFILE" >&2; die "PostgreSQL did not start (log: $LOGFILE)"; }
+  if ! as_owner "$BINDIR/psql" -h "$DATA" -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc \
+       "SELECT 1 FROM pg_database WHERE datname='$PG_DB'" | grep -q 1; then
+    as_owner "$BINDIR/createdb" -h "$DATA" -p "$PG_PORT" -U "$PG_USER" "$PG_DB"
+  fi
+  log "PostgreSQL ready: $(url)"
+}
+
+stop() {
+  [ -n "$BINDIR" ] && running && as_owner "$BINDIR/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null && log "PostgreSQL stopped"
+  return 0
+}
+
+status() {
+  if running; then echo "postgres: running on 127.0.0.1:$PG_PORT ($(url))"; else echo "postgres: stopped"; return 1; fi
+}
+
+case "${1:-}" in
+  start) start ;; stop) stop ;; status) status ;; url) url ;;
+  *) echo "usage: $0 start|stop|status|url" >&2; exit 2 ;;
+esac
