@@ -1,0 +1,16 @@
+"""Composition of the aoi service."""
+from pathlib import Path
+
+from services.aoi import handlers
+from services.aoi.settings import AoiSettings
+from shared.service import ServiceSpec
+from shared.settings import load_settings
+
+
+def spec(settings: AoiSettings | None = None) -> ServiceSpec:
+    return ServiceSpec(
+        name="aoi",
+        settings=settings or load_settings(AoiSettings),
+        migrations=Path(__file__).parent / "migrations",
+        routers=[handlers.router],
+    )

@@ -1,0 +1,16 @@
+"""Composition of the cart service."""
+from pathlib import Path
+
+from services.cart import handlers
+from services.cart.settings import CartSettings
+from shared.service import ServiceSpec
+from shared.settings import load_settings
+
+
+def spec(settings: CartSettings | None = None) -> ServiceSpec:
+    return ServiceSpec(
+        name="cart",
+        settings=settings or load_settings(CartSettings),
+        migrations=Path(__file__).parent / "migrations",
+        routers=[handlers.router],
+    )

@@ -1,0 +1,5 @@
+from services.tiling.app import spec
+from shared.service import run
+
+if __name__ == "__main__":
+    run(spec())

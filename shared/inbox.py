@@ -1,0 +1,179 @@
+"""Idempotent consumer (inbox) with dead-lettering.
+
+For each message: the envelope and payload are checked (a malformed one goes straight to
+`<topic>.dlq`), then, in ONE transaction, `(consumer, event id)` is inserted into the inbox and the
+effect runs; a duplicate finds its inbox row and is skipped. The offset is committed only after
+that transaction commits. Transient failures (database or broker unreachable) are retried without
+limit, blocking the partition rather than losing a message; other failures go to the DLQ after
+`max_attempts`, with the reason and the original headers, and the consumer moves on.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from pydantic import ValidationError
+from prometheus_client import Counter
+
+from shared.contracts.base import REGISTRY, Message
+from shared.envelope import Envelope, EnvelopeError, decode_headers, kafka_headers
+from shared.logs import correlation_id
+
+log = logging.getLogger("tessera.inbox")
+
+HANDLED = Counter("consumer_messages_total", "Messages handled", ["consumer", "outcome"])
+
+TRANSIENT = (OSError, ConnectionError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
+             asyncpg.InterfaceError, asyncpg.exceptions.SerializationError,
+             asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.CannotConnectNowError,
+             asyncpg.exceptions.TooManyConnectionsError)
+
+
+class Reject(Exception):
+    """Raised by an effect for a message that can never be applied (e.g. an illegal transition).
+
+    The message goes to the DLQ with this reason at once; nothing of the effect is kept.
+    """
+
+
+@dataclass
+class Incoming:
+    """What an effect receives: the envelope, the typed payload and the raw record's coordinates."""
+
+    envelope: Envelope
+    message: Message
+    topic: str
+    partition: int
+    offset: int
+
+
+Effect = Callable[[asyncpg.Connection, Incoming], Awaitable[None]]
+
+
+@dataclass
+class Record:
+    """The parts of a Kafka record the consumer needs (FastStream's or aiokafka's, normalised)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+class InboxConsumer:
+    def __init__(
+        self,
+        name: str,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        *,
+        accepts: dict[str, Effect],
+        max_attempts: int = 5,
+        source_check: Callable[[Envelope, Message], str | None] | None = None,
+    ) -> None:
+        self.name, self.pool, self.producer = name, pool, producer
+        self.accepts = accepts
+        self.max_attempts = max_attempts
+        self.source_check = source_check
+
+    async def handle(self, rec: Record) -> str:
+        """Process one record fully (effect applied, skipped, or dead-lettered); returns the outcome."""
+        headers = decode_headers(rec.headers)
+        try:
+            env = Envelope.from_headers(headers)
+            effect = self.accepts.get(env.type)
+            if effect is None:
+                raise EnvelopeError(f"ce_type {env.type!r} is not accepted by {self.name}")
+            model = REGISTRY[env.type]
+            try:
+                payload = json.loads(rec.value or b"")
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise EnvelopeError(f"body is not JSON: {exc}") from None
+            message = model.model_validate(payload)
+            if self.source_check is not None:
+                refusal = self.source_check(env, message)
+                if refusal:
+                    raise Reject(refusal)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "body"
+            return await self._dead_letter(rec, headers, f"schema: {where}: {first['msg']} ({exc.error_count()} error(s))")
+        except (EnvelopeError, Reject) as exc:
+            return await self._dead_letter(rec, headers, str(exc))
+
+        token = correlation_id.set(env.correlation_id)
+        try:
+            incoming = Incoming(env, message, rec.topic, rec.partition, rec.offset)
+            attempt = 0
+            while True:
+                try:
+                    outcome = await self._apply(effect, incoming)
+                    HANDLED.labels(self.name, outcome).inc()
+                    return outcome
+                except Reject as exc:
+                    return await self._dead_letter(rec, headers, str(exc))
+                except TRANSIENT as exc:
+                    log.warning("%s: transient failure on %s@%s: %r; retrying", self.name, rec.topic, rec.offset, exc)
+                    await asyncio.sleep(min(5.0, 0.2 * 2 ** min(attempt, 5)))
+                    attempt += 1
+                except Exception as exc:  # a bug or bad data the schema let through: bounded retries
+                    attempt += 1
+                    log.exception("%s: failed on %s@%s (attempt %s)", self.name, rec.topic, rec.offset, attempt)
+                    if attempt >= self.max_attempts:
+                        return await self._dead_letter(rec, headers, f"failed {attempt} times: {exc!r}")
+                    await asyncio.sleep(0.1 * 2**attempt)
+        finally:
+            correlation_id.reset(token)
+
+    async def _apply(self, effect: Effect, incoming: Incoming) -> str:
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                fresh = await conn.fetchval(
+                    "INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)"
+                    " ON CONFLICT DO NOTHING RETURNING true",
+                    self.name,
+                    incoming.envelope.id,
+                    incoming.topic,
+                )
+                if not fresh:
+                    return "duplicate"
+                await effect(conn, incoming)
+                return "applied"
+
+    async def _dead_letter(self, rec: Record, headers: dict[str, str], reason: str) -> str:
+        log.warning("%s: dead-lettering %s@%s/%s: %s", self.name, rec.topic, rec.partition, rec.offset, reason)
+        dlq_headers = dict(headers)
+        dlq_headers.update(
+            {
+                "dlq_reason": reason[:2000],
+                "dlq_consumer": self.name,
+                "dlq_original_topic": rec.topic,
+                "dlq_original_partition": str(rec.partition),
+                "dlq_original_offset": str(rec.offset),
+            }
+        )
+        attempt = 0
+        while True:  # the record is only acknowledged once the DLQ holds it
+            try:
+                await self.producer.send_and_wait(f"{rec.topic}.dlq", value=rec.value, key=rec.key,
+                                                  headers=kafka_headers(dlq_headers))
+                break
+            except Exception as exc:
+                attempt += 1
+                log.warning("%s: DLQ publish failed (%r); retrying", self.name, exc)
+                await asyncio.sleep(min(5.0, 0.2 * 2 ** min(attempt, 5)))
+        HANDLED.labels(self.name, "dead_lettered").inc()
+        return "dead_lettered"
+
+
+def dlq_headers_of(raw: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """Decode a DLQ record's headers (for tests and tooling)."""
+    return decode_headers(raw)

@@ -1,0 +1,282 @@
+"""Transactional outbox: the writer (same transaction as the state change) and the relay.
+
+Ordering. `Outbox.add` takes a transaction-scoped advisory lock on the message key before the
+insert, so for one key the ids are allocated in commit order (a second writer of that key waits
+for the first to commit). The relay publishes each key's rows in id order and never skips a row:
+a failed row blocks only its own key (retried with backoff) while other keys go on.
+
+Several relays. Rows are spread over `SHARDS` shards by key; a relay publishes only shards it owns
+through a session-level advisory lock, so one key is never published by two relays at once, and a
+dead relay's shards are free as soon as its connection is gone. Relays share the shards fairly.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+import uuid
+import zlib
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter, Gauge
+
+from shared.contracts.base import Message
+from shared.envelope import Envelope, kafka_headers
+from shared.logs import correlation_id as current_correlation_id
+
+log = logging.getLogger("tessera.outbox")
+
+SHARDS = 16  # fixed: the shard of a stored row must not change under a running relay
+MEMBER_SLOT = 1_000_000  # advisory key2 held (shared) by every live relay, to count them
+
+BACKLOG = Gauge("outbox_backlog", "Unpublished outbox rows", ["service"])
+OLDEST_AGE = Gauge("outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", ["service"])
+PUBLISHED = Counter("outbox_published_total", "Outbox rows acknowledged by the broker", ["service"])
+FAILED = Counter("outbox_publish_failures_total", "Outbox publish attempts that failed", ["service"])
+OWNED = Gauge("outbox_shards_owned", "Outbox shards owned by this relay", ["service"])
+
+
+def shard_of(key: str) -> int:
+    return zlib.crc32(key.encode()) % SHARDS
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """The writer for one service: `await outbox.add(conn, message)` inside the state change's transaction."""
+
+    service: str
+
+    @property
+    def source(self) -> str:
+        return f"/services/{self.service}"
+
+    @property
+    def channel(self) -> str:
+        return f"outbox_{self.service}"
+
+    async def add(
+        self,
+        conn: asyncpg.Connection,
+        message: Message,
+        *,
+        correlation_id: str | None = None,
+        traceparent: str | None = None,
+        topic: str | None = None,
+    ) -> uuid.UUID:
+        key = message.key
+        env = Envelope(
+            type=message.TYPE,
+            source=self.source,
+            subject=key,
+            correlation_id=correlation_id or current_correlation_id.get(),
+            traceparent=traceparent,
+        )
+        await conn.execute(
+            """
+            WITH ordered AS (SELECT pg_advisory_xact_lock(hashtextextended($3 || '/' || $2, 0)))
+            INSERT INTO outbox (event_id, topic, partition_key, event_type, payload, headers, shard)
+            SELECT $1, $2, $3, $4, $5, $6, $7 FROM ordered
+            """,
+            env.id,
+            topic or message.TOPIC,
+            key,
+            message.TYPE,
+            message.model_dump(mode="json", by_alias=False),
+            env.headers(),
+            shard_of(key),
+        )
+        await conn.execute("SELECT pg_notify($1, '')", self.channel)
+        return env.id
+
+
+class OutboxRelay:
+    """Publishes a service's outbox rows to Kafka: in order per key, at least once, acks=all, idempotent."""
+
+    def __init__(
+        self,
+        dsn: str,
+        schema: str,
+        bootstrap: str,
+        *,
+        service: str | None = None,
+        poll_seconds: float = 1.0,
+        retention_seconds: int = 24 * 3600,
+        batch_size: int = 500,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.dsn, self.schema, self.bootstrap = dsn, schema, bootstrap
+        self.service = service or schema
+        self.poll_seconds, self.retention_seconds = poll_seconds, retention_seconds
+        self.batch_size, self.max_backoff = batch_size, max_backoff
+        self.lock_ns = zlib.crc32(f"outbox:{schema}".encode()) & 0x7FFFFFFF
+        self.owned: set[int] = set()
+        self._wake = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._last_balance = 0.0
+        self._last_purge = 0.0
+        self._last_metrics = 0.0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Run until cancelled; reconnects to Postgres and Kafka on failure."""
+        while True:
+            try:
+                await self._connect()
+                while True:
+                    await self._tick()
+            except asyncio.CancelledError:
+                await self._close()
+                raise
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("outbox relay lost its database connection: %r; reconnecting", exc)
+                await self._close()
+                await asyncio.sleep(1.0)
+
+    async def _connect(self) -> None:
+        self._conn = await asyncpg.connect(self.dsn, server_settings={"search_path": f"{self.schema},public"})
+        await self._conn.execute("SELECT pg_advisory_lock_shared($1, $2)", self.lock_ns, MEMBER_SLOT)
+        await self._conn.add_listener(f"outbox_{self.service}", lambda *_: self._wake.set())
+        self.owned = set()
+        if self._producer is None:
+            self._producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                request_timeout_ms=15000,
+                client_id=f"outbox-relay-{self.service}",
+            )
+            await self._producer.start()
+
+    async def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        self.owned = set()
+        OWNED.labels(self.service).set(0)
+        if conn is not None and not conn.is_closed():
+            try:
+                await asyncio.wait_for(conn.close(), 5)
+            except Exception:
+                conn.terminate()
+
+    async def stop_producer(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    # -- one step ----------------------------------------------------------------------------------
+    async def _tick(self) -> None:
+        now = time.monotonic()
+        if now - self._last_balance > 2.0:
+            await self._balance()
+            self._last_balance = now
+        published = await self.publish_once() if self.owned else 0
+        if now - self._last_metrics > 5.0:
+            await self._measure()
+            self._last_metrics = now
+        if now - self._last_purge > 60.0:
+            await self._purge()
+            self._last_purge = now
+        if published < self.batch_size:
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _balance(self) -> None:
+        """Own a fair share of the shards: ceil(SHARDS / live relays)."""
+        assert self._conn is not None
+        members = await self._conn.fetchval(
+            "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
+            " AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND granted",
+            self.lock_ns,
+            MEMBER_SLOT,
+        )
+        fair = math.ceil(SHARDS / max(1, members or 1))
+        while len(self.owned) > fair:
+            shard = max(self.owned)
+            await self._conn.execute("SELECT pg_advisory_unlock($1, $2)", self.lock_ns, shard)
+            self.owned.discard(shard)
+        for shard in range(SHARDS):
+            if len(self.owned) >= fair:
+                break
+            if shard in self.owned:
+                continue
+            if await self._conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", self.lock_ns, shard):
+                self.owned.add(shard)
+        OWNED.labels(self.service).set(len(self.owned))
+
+    async def publish_once(self) -> int:
+        """Publish one batch of due rows from the owned shards; returns how many were acknowledged."""
+        assert self._conn is not None and self._producer is not None
+        rows = await self._conn.fetch(
+            """
+            SELECT id, topic, partition_key, payload, headers, attempts FROM outbox o
+            WHERE published_at IS NULL AND shard = ANY($1::int[])
+              AND NOT EXISTS (SELECT 1 FROM outbox b
+                              WHERE b.published_at IS NULL AND b.shard = o.shard
+                                AND b.partition_key = o.partition_key AND b.id <= o.id
+                                AND b.next_attempt_at > clock_timestamp())
+            ORDER BY id LIMIT $2
+            """,
+            list(self.owned),
+            self.batch_size,
+        )
+        if not rows:
+            return 0
+        sends = []
+        for r in rows:
+            fut = await self._producer.send(
+                r["topic"],
+                value=json.dumps(r["payload"], separators=(",", ":")).encode(),
+                key=r["partition_key"].encode(),
+                headers=kafka_headers(r["headers"]),
+            )
+            sends.append(fut)
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        ok: list[int] = []
+        failed: dict[str, tuple[int, int, BaseException]] = {}
+        for r, res in zip(rows, results):
+            key = (r["topic"], r["partition_key"])
+            if key in failed:
+                continue  # stays unpublished behind its failed predecessor; a resend is absorbed by inboxes
+            if isinstance(res, BaseException):
+                failed[key] = (r["id"], r["attempts"], res)
+            else:
+                ok.append(r["id"])
+        if ok:
+            await self._conn.execute("UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])", ok)
+            PUBLISHED.labels(self.service).inc(len(ok))
+        for row_id, attempts, exc in failed.values():
+            backoff = min(self.max_backoff, 0.2 * 2**attempts)
+            FAILED.labels(self.service).inc()
+            log.warning("outbox row %s failed to publish (attempt %s): %r", row_id, attempts + 1, exc)
+            await self._conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
+                " next_attempt_at = clock_timestamp() + make_interval(secs => $3) WHERE id = $1",
+                row_id,
+                repr(exc)[:1000],
+                backoff,
+            )
+        return len(ok)
+
+    async def _measure(self) -> None:
+        assert self._conn is not None
+        row = await self._conn.fetchrow(
+            "SELECT count(*) AS n, extract(epoch FROM clock_timestamp() - min(created_at)) AS age"
+            " FROM outbox WHERE published_at IS NULL"
+        )
+        BACKLOG.labels(self.service).set(row["n"])
+        OLDEST_AGE.labels(self.service).set(float(row["age"] or 0.0))
+
+    async def _purge(self) -> None:
+        assert self._conn is not None
+        await self._conn.execute(
+            "DELETE FROM outbox WHERE published_at < clock_timestamp() - make_interval(secs => $1)",
+            float(self.retention_seconds),
+        )
