@@ -15,13 +15,20 @@ How a month is priced:
   that fits being the remaining EUR of the bracket divided by the current rate;
 - storage and download extras are their own lines, without tier discount or mode factor, and do
   not count towards the tiers;
-- all arithmetic is exact (``Fraction``); only each line's amount is rounded, half-even to cents;
+- all arithmetic is exact (``Fraction``); only line amounts are rounded, half-even to cents;
   totals are sums of rounded lines, so lines always add up.
 
 **Decisions** (where the handbook is silent):
 
 - The running spend that moves through the brackets advances by each slice's exact amount
   (not its rounded amount); the slice that fills a bracket costs exactly the EUR left in it.
+- Rounding carries: inside one month and family, an imagery line's amount is the running exact
+  total after it rounded half-even to cents minus the same before it. A line is therefore within
+  a cent of its own exact amount (equal to it rounded in almost every case, always when it is
+  the only line), and the month's imagery total is its exact cost rounded once. Rounding each
+  line on its own could make an order cost a cent *more* with more spend already in the month
+  (a split into two lines rounds twice) or a cent *less* when an area grows; carrying keeps
+  both guarantees exact. Extras are rounded per line on their own.
 - The minimum billable area (0.5 km²) applies to polygon parts only (each Polygon, or each
   MultiPolygon as one unit, as given by the caller); grid cells are billed at their own (possibly
   clipped) area.
@@ -169,8 +176,8 @@ class EstimateLine:
     an extra (storage / downloads) of one item in one month.
 
     ``quantity`` is km²·images (imagery), km²·images·months (storage) or download units;
-    ``amount`` is rounded half-even to cents and is computed exactly, not from the displayed
-    (6-decimal) quantity.
+    ``amount`` is in cents, computed exactly and rounded half-even (carrying the rounding inside
+    a month and family, see the module docstring), never from the displayed (6-decimal) quantity.
     """
 
     item: str
@@ -353,7 +360,10 @@ def _price_month(
     starting_spend: Mapping[ModelFamily, Decimal],
     book: PriceBook,
 ) -> tuple[list[EstimateLine], list[TierUse], MonthTotal]:
-    spend: dict[ModelFamily, Fraction] = {f: Fraction(to_decimal(starting_spend[f])) for f in ModelFamily}
+    start: dict[ModelFamily, Fraction] = {f: Fraction(to_decimal(starting_spend[f])) for f in ModelFamily}
+    spend = dict(start)
+    # What imagery lines have charged so far this month per family, rounded once (see _carry).
+    charged: dict[ModelFamily, Decimal] = {f: Decimal(0) for f in ModelFamily}
     lines: list[EstimateLine] = []
     # (family, tier) -> [spend_before, spend_after, discount], in order of first use
     used: dict[tuple[ModelFamily, int], list] = {}
@@ -381,6 +391,8 @@ def _price_month(
                 spend[family] += cost
                 used[key][1] = spend[family]
                 remaining -= quantity
+                amount = round_cents(spend[family] - start[family]) - charged[family]
+                charged[family] += amount
                 lines.append(
                     EstimateLine(
                         item=item.label,
@@ -397,7 +409,7 @@ def _price_month(
                         quantity=_display(quantity),
                         unit="km2_image",
                         rate=rate.normalize() + Decimal(0),
-                        amount=round_cents(cost),
+                        amount=amount,
                         cells=unit.cells,
                     )
                 )
