@@ -1,0 +1,72 @@
+"""Geodesic measurements on the WGS84 ellipsoid (areas in m² unless the name says km²).
+
+All inputs are lon/lat degrees. A part that crosses the antimeridian is measured in its
+unwrapped form (longitudes continuous, possibly beyond 180), which pyproj handles.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
+
+GEOD = Geod(ellps="WGS84")
+_A = GEOD.a
+_E2 = GEOD.es
+
+
+def ring_area_m2(coords: np.ndarray) -> float:
+    """Unsigned geodesic area of one closed ring given as an (n, 2) lon/lat array."""
+    area, _ = GEOD.polygon_area_perimeter(coords[:, 0], coords[:, 1])
+    return abs(area)
+
+
+def geodesic_area_m2(geom: BaseGeometry) -> float:
+    """Geodesic area of a Polygon/MultiPolygon, holes excluded, independent of ring
+    orientation and start point."""
+    total = 0.0
+    polys = shapely.get_parts(geom)
+    for poly in polys:
+        if poly.is_empty:
+            continue
+        ext = shapely.get_coordinates(shapely.get_exterior_ring(poly))
+        a = ring_area_m2(ext)
+        n_holes = shapely.get_num_interior_rings(poly)
+        for k in range(n_holes):
+            a -= ring_area_m2(shapely.get_coordinates(shapely.get_interior_ring(poly, k)))
+        total += a
+    return total
+
+
+def parallel_arc_m(lat_deg: float, dlon_deg: float) -> float:
+    """Length of an arc along a parallel (radius of the parallel × Δλ)."""
+    phi = math.radians(lat_deg)
+    radius = _A * math.cos(phi) / math.sqrt(1.0 - _E2 * math.sin(phi) ** 2)
+    return abs(radius * math.radians(dlon_deg))
+
+
+def meridian_arc_m(lon_deg: float, lat1_deg: float, lat2_deg: float) -> float:
+    """Length along a meridian (a meridian is a geodesic)."""
+    _, _, dist = GEOD.inv(lon_deg, lat1_deg, lon_deg, lat2_deg)
+    return abs(dist)
+
+
+def bbox_sides_m(bounds: tuple[float, float, float, float]) -> tuple[float, float]:
+    """(width_m, height_m) of a lon/lat bounding box: width is the shorter east-west side
+    (the parallel farther from the equator), height the north-south side."""
+    minx, miny, maxx, maxy = bounds
+    width = min(parallel_arc_m(miny, maxx - minx), parallel_arc_m(maxy, maxx - minx))
+    height = meridian_arc_m(minx, miny, maxy)
+    return width, height
+
+
+def bbox_area_m2(bounds: tuple[float, float, float, float]) -> float:
+    """Geodesic area of the bounding box polygon (its four corners), the reference of the
+    fill ratio; a lon/lat rectangle therefore has a fill ratio of exactly 1."""
+    minx, miny, maxx, maxy = bounds
+    lons = np.array([minx, maxx, maxx, minx, minx])
+    lats = np.array([miny, miny, maxy, maxy, miny])
+    return ring_area_m2(np.column_stack([lons, lats]))

@@ -1,0 +1,753 @@
+"""Decode AOI uploads and pasted text into shapely geometries plus their declared CRS.
+
+The format is detected from the content (magic bytes, first non-blank character, XML root
+element); the file name and content type only break ties (e.g. a ``.txt`` holding WKT).
+Readers do not validate rings beyond what is needed to build a geometry: unclosed rings,
+rings with too few positions and non-numeric coordinates are refused here with the part and
+coordinate; everything else is left to :mod:`shared.geo.rules`.
+
+Security: XML (KML, GML) is parsed with ``defusedxml`` and any DOCTYPE/ENTITY is refused before
+GDAL sees the document; archives are checked against the uncompressed-size and ratio limits
+and extracted with bounded reads under sanitised names (no zip-slip); GDAL only ever sees
+formats on an allow-list (GeoPackage, FlatGeobuf, GML, shapefile, MapInfo, FileGDB), never
+arbitrary bytes (a VRT could otherwise make it read local files).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import defusedxml.ElementTree as DET
+import numpy as np
+import shapely
+from defusedxml import DefusedXmlException
+from shapely.geometry.base import BaseGeometry
+
+from .errors import (
+    ARCHIVE_TOO_LARGE,
+    EMPTY_INPUT,
+    INCOMPLETE_SHAPEFILE,
+    INVALID_RING,
+    UNKNOWN_FORMAT,
+    UNREADABLE,
+    W_MISSING_PRJ,
+    XML_EXTERNAL_ENTITY,
+    AoiError,
+    warning,
+)
+
+# Format names reported as ``source_format``.
+GEOJSON = "geojson"
+JSON_WRAPPER = "json"
+WKT = "wkt"
+EWKT = "ewkt"
+TXT = "txt"
+KML = "kml"
+KMZ = "kmz"
+SHAPEFILE_ZIP = "shapefile_zip"
+ZIP = "zip"
+GPKG = "gpkg"
+FLATGEOBUF = "flatgeobuf"
+GML = "gml"
+
+_WKT_TYPES = ("POLYGON", "MULTIPOLYGON", "POINT", "MULTIPOINT", "LINESTRING", "MULTILINESTRING",
+              "GEOMETRYCOLLECTION", "LINEARRING", "TRIANGLE", "TIN", "POLYHEDRALSURFACE",
+              "CIRCULARSTRING", "COMPOUNDCURVE", "CURVEPOLYGON", "MULTICURVE", "MULTISURFACE")
+_WKT_START = re.compile(
+    r"^\s*(?:SRID\s*=\s*(?P<srid>-?\d+)\s*;\s*)?(?P<type>[A-Za-z]+)\s*(?:Z|M|ZM)?\s*(?:\(|EMPTY\b)",
+    re.IGNORECASE)
+_GEOJSON_GEOMETRY_TYPES = {"point", "multipoint", "linestring", "multilinestring", "polygon",
+                           "multipolygon", "geometrycollection"}
+# Members of an archive we read; anything else (styles, images, metadata) is ignored.
+_GDAL_EXTS = {".shp", ".gpkg", ".fgb", ".gml", ".tab", ".mif"}
+_TEXT_EXTS = {".geojson", ".json", ".wkt", ".txt", ".kml"}
+_SIDECAR_EXTS = {".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xsd", ".gfs",
+                 ".dat", ".id", ".map", ".ind"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Import limits (defaults; services override them from their settings)."""
+
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_compression_ratio: float = 100.0  # per member, for members above 1 MiB uncompressed
+    max_parts: int = 1000
+    max_vertices: int = 1_000_000
+    max_total_area_km2: float = 1_000_000.0
+
+
+@dataclass
+class Layer:
+    """Geometries read from one source layer, in the CRS the source declares (None = WGS84)."""
+
+    geometries: list[BaseGeometry]
+    crs: str | None = None
+    name: str = ""
+
+
+@dataclass
+class Decoded:
+    """What a reader found: its layers, the detected format and reader warnings."""
+
+    format: str
+    layers: list[Layer] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------
+# entry point
+
+
+def read_aoi(data: bytes | str, *, filename: str | None = None, content_type: str | None = None,
+             limits: Limits = Limits()) -> Decoded:
+    """Detect the format of ``data`` from its content and decode it.
+
+    Raises :class:`AoiError` (``unknown_format``, ``unreadable``, ``empty_input``,
+    ``invalid_ring``, ``xml_external_entity``, ``archive_too_large``, ...) on refusal.
+    """
+    ext = _ext(filename)
+    if isinstance(data, str):
+        return _read_text(data, ext, content_type)
+    raw = bytes(data)
+    if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _read_zip(raw, limits)
+    if raw.startswith(b"SQLite format 3\x00"):
+        return Decoded(GPKG, _read_gdal_bytes(raw, "GeoPackage"))
+    if raw.startswith(b"fgb\x03"):
+        return Decoded(FLATGEOBUF, _read_gdal_bytes(raw, "FlatGeobuf"))
+    if raw[:4] == b"\x00\x00\x27\x0a":
+        raise AoiError(INCOMPLETE_SHAPEFILE,
+                       "This is a bare shapefile (.shp) without its .shx, .dbf and .prj files; "
+                       "zip all files of the shapefile together and upload the .zip.")
+    if raw[:2] == b"\x1f\x8b":
+        raise AoiError(UNKNOWN_FORMAT, "Gzip files are not supported; upload a .zip, or the "
+                                       "file itself.")
+    return _read_text(_decode_text(raw), ext, content_type)
+
+
+def _ext(filename: str | None) -> str:
+    return os.path.splitext(filename or "")[1].lower()
+
+
+def _decode_text(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    head = raw[:4096]
+    # Binary garbage (control bytes) is not text in any encoding we accept.
+    if sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 100 + 1:
+        raise AoiError(UNKNOWN_FORMAT, _UNKNOWN_HINT)
+    return raw.decode("latin-1")
+
+
+_UNKNOWN_HINT = ("The content is not a format we can read. Upload GeoJSON, WKT/EWKT, KML/KMZ, "
+                 "a zipped shapefile (all its files in one .zip), GeoPackage, GML or FlatGeobuf.")
+
+
+def _read_text(text: str, ext: str, content_type: str | None) -> Decoded:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if not stripped.strip():
+        raise AoiError(EMPTY_INPUT, "The input is empty; send a polygon as GeoJSON, WKT or a file.")
+    first = stripped[0]
+    if first in "{[":
+        return _read_json(stripped)
+    if first == "<":
+        return _read_xml(stripped.encode("utf-8"))
+    if _WKT_START.match(stripped):
+        return _read_wkt_text(stripped)
+    raise AoiError(UNKNOWN_FORMAT, _UNKNOWN_HINT)
+
+
+# ------------------------------------------------------------------------------------------
+# ring building shared by the GeoJSON and KML readers
+
+
+class _PartCounter:
+    """Numbers polygonal parts in reading order, so errors can say "Polygon 3"."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def next(self) -> int:
+        self.n += 1
+        return self.n
+
+
+def _ring_array(coords: Any, label: str) -> np.ndarray:
+    try:
+        arr = np.asarray(coords, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.ndim != 2 or arr.shape[1] < 2:
+        # Mixed 2D/3D positions or junk: the slow path, only taken for odd input.
+        try:
+            arr = np.array([[float(p[0]), float(p[1])] for p in coords], dtype=float)
+        except (TypeError, ValueError, IndexError, KeyError):
+            raise AoiError(UNREADABLE, f"{label}: a ring holds something that is not a list of "
+                                       f"[longitude, latitude] positions.",
+                           where={"part_label": label}) from None
+        if arr.ndim != 2:
+            arr = arr.reshape(-1, 2)
+    arr = arr[:, :2]
+    return arr
+
+
+def build_polygon(rings: list[Any], label: str) -> shapely.Polygon:
+    """A polygon from coordinate rings (exterior first); refuse NaN/Inf, too few points and
+    unclosed rings with the coordinate, instead of letting shapely silently close them."""
+    arrays = [_ring_array(r, label) for r in rings]
+    if not arrays:
+        return shapely.Polygon()
+    for i, arr in enumerate(arrays):
+        which = "exterior ring" if i == 0 else f"hole {i}"
+        bad = ~np.isfinite(arr).all(axis=1)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise AoiError(INVALID_RING, f"{label}: {which} has a non-finite coordinate (NaN or "
+                                         f"infinity) at position {k + 1}; fix the coordinate.",
+                           where={"part_label": label, "reason": "non_finite", "position": k + 1})
+        if len(arr) < 4:
+            x, y = arr[0] if len(arr) else (math.nan, math.nan)
+            raise AoiError(INVALID_RING, f"{label}: {which} has too few points ({len(arr)}; a "
+                                         f"closed ring needs at least 4) near {_fmt(x, y)}.",
+                           where={"part_label": label, "reason": "too_few_points",
+                                  "coordinate": [float(x), float(y)]})
+        if not np.array_equal(arr[0], arr[-1]):
+            x, y = arr[0]
+            raise AoiError(INVALID_RING, f"{label}: {which} is not closed: it starts at "
+                                         f"{_fmt(x, y)} but ends at {_fmt(*arr[-1])}; repeat the "
+                                         f"first position at the end.",
+                           where={"part_label": label, "reason": "not_closed",
+                                  "coordinate": [float(x), float(y)]})
+    return shapely.Polygon(arrays[0], arrays[1:])
+
+
+def _fmt(x: float, y: float) -> str:
+    return f"{x:.4f} {y:.4f}"
+
+
+# ------------------------------------------------------------------------------------------
+# JSON: GeoJSON and wrappers
+
+
+def _read_json(text: str) -> Decoded:
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise AoiError(UNREADABLE, f"The JSON is malformed ({_short(exc)}); check the syntax.") \
+            from None
+    fmt, doc, crs = _unwrap_json(doc, depth=0)
+    if fmt in (WKT, EWKT):
+        decoded = _read_wkt_text(doc)
+        decoded.format = JSON_WRAPPER
+        return decoded
+    counter = _PartCounter()
+    geoms: list[BaseGeometry] = []
+    _geojson_collect(doc, geoms, counter, depth=0)
+    return Decoded(fmt, [Layer(geoms, crs or _geojson_crs(doc))])
+
+
+def _ci_get(d: dict, *names: str) -> Any:
+    lowered = {str(k).lower(): v for k, v in d.items()}
+    for n in names:
+        if n in lowered:
+            return lowered[n]
+    return None
+
+
+def _unwrap_json(doc: Any, depth: int) -> tuple[str, Any, str | None]:
+    """Peel ``{"Wkt": ...}`` / ``{"GeoJson": ...}`` wrappers (keys case-insensitive)."""
+    if depth > 4:
+        raise AoiError(UNKNOWN_FORMAT, _UNKNOWN_HINT)
+    if isinstance(doc, dict):
+        if isinstance(doc.get("type"), str) and ("coordinates" in doc or "features" in doc
+                                                 or "geometry" in doc or "geometries" in doc):
+            return GEOJSON, doc, None
+        wkt = _ci_get(doc, "wkt", "ewkt")
+        if isinstance(wkt, str):
+            return WKT, wkt, None
+        gj = _ci_get(doc, "geojson", "geometry", "aoi")
+        if isinstance(gj, str):
+            try:
+                gj = json.loads(gj)
+            except ValueError:
+                if _WKT_START.match(gj):
+                    return WKT, gj, None
+                raise AoiError(UNREADABLE, "The GeoJson field holds malformed JSON.") from None
+        if gj is not None:
+            fmt, inner, crs = _unwrap_json(gj, depth + 1)
+            return (JSON_WRAPPER if fmt == GEOJSON else fmt), inner, crs
+    if isinstance(doc, list):
+        return GEOJSON, {"type": "GeometryCollection", "geometries": doc}, None
+    raise AoiError(UNKNOWN_FORMAT, "The JSON is neither GeoJSON nor a wrapper with a 'wkt' or "
+                                   "'geojson' field; send a GeoJSON Polygon, Feature or "
+                                   "FeatureCollection.")
+
+
+def _geojson_crs(doc: Any) -> str | None:
+    """The pre-RFC 7946 ``crs`` member, honoured when present (RFC 7946 data has none)."""
+    if not isinstance(doc, dict):
+        return None
+    crs = doc.get("crs")
+    if isinstance(crs, dict):
+        name = (crs.get("properties") or {}).get("name")
+        if isinstance(name, str) and name.strip():
+            if "CRS84" in name.upper():
+                return None
+            return name.strip()
+    return None
+
+
+def _geojson_collect(obj: Any, out: list[BaseGeometry], counter: _PartCounter, depth: int) -> None:
+    if depth > 32:
+        raise AoiError(UNREADABLE, "The GeoJSON nests collections too deeply.")
+    if obj is None:
+        return
+    if isinstance(obj, list):  # a bare list of features/geometries
+        for item in obj:
+            _geojson_collect(item, out, counter, depth + 1)
+        return
+    if not isinstance(obj, dict):
+        raise AoiError(UNREADABLE, "The GeoJSON holds something that is not an object where a "
+                                   "geometry or feature was expected.")
+    typ = str(obj.get("type", "")).lower()
+    if typ == "featurecollection":
+        feats = obj.get("features")
+        if not isinstance(feats, list):
+            raise AoiError(UNREADABLE, "The FeatureCollection has no 'features' list.")
+        for f in feats:
+            _geojson_collect(f, out, counter, depth + 1)
+    elif typ == "feature":
+        _geojson_collect(obj.get("geometry"), out, counter, depth + 1)
+    elif typ == "geometrycollection":
+        geoms = obj.get("geometries")
+        if not isinstance(geoms, list):
+            raise AoiError(UNREADABLE, "The GeometryCollection has no 'geometries' list.")
+        for g in geoms:
+            _geojson_collect(g, out, counter, depth + 1)
+    elif typ in _GEOJSON_GEOMETRY_TYPES:
+        coords = obj.get("coordinates")
+        if coords is None:
+            raise AoiError(UNREADABLE, f"A GeoJSON {obj.get('type')} has no 'coordinates'.")
+        out.append(_geojson_geometry(typ, coords, counter))
+    else:
+        raise AoiError(UNREADABLE, f"Unknown GeoJSON type {obj.get('type')!r}; expected a "
+                                   f"geometry, Feature or FeatureCollection.")
+
+
+def _geojson_geometry(typ: str, coords: Any, counter: _PartCounter) -> BaseGeometry:
+    try:
+        if typ == "polygon":
+            n = counter.next()
+            return build_polygon(coords, f"Polygon {n}")
+        if typ == "multipolygon":
+            n = counter.next()
+            return shapely.MultiPolygon([build_polygon(p, f"MultiPolygon {n}") for p in coords])
+        # Points and lines are only counted and dropped later; build them loosely.
+        if typ == "point":
+            return shapely.Point(_ring_array([coords], "Point")[0])
+        if typ == "multipoint":
+            return shapely.MultiPoint(_ring_array(coords, "MultiPoint")) if coords else \
+                shapely.MultiPoint()
+        if typ == "linestring":
+            return shapely.LineString(_ring_array(coords, "LineString")) if coords else \
+                shapely.LineString()
+        if typ == "multilinestring":
+            return shapely.MultiLineString([_ring_array(c, "LineString") for c in coords])
+    except AoiError:
+        raise
+    except Exception as exc:  # shapely constructor refusals on odd shapes
+        raise AoiError(UNREADABLE, f"A GeoJSON {typ} could not be built ({_short(exc)}).") \
+            from None
+    raise AoiError(UNREADABLE, f"Unknown GeoJSON type {typ!r}.")
+
+
+# ------------------------------------------------------------------------------------------
+# WKT, EWKT, TXT
+
+
+def _read_wkt_text(text: str) -> Decoded:
+    """One WKT (possibly over several lines) or several, one per line; each may carry
+    ``SRID=nnnn;``. Lines starting with ``#`` are comments."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    chunks: list[list[str]] = []
+    for ln in lines:
+        if _WKT_START.match(ln) or not chunks:
+            chunks.append([ln])
+        else:
+            chunks[-1].append(ln)
+    layers: dict[str | None, Layer] = {}
+    fmt = WKT if len(chunks) == 1 else TXT
+    for i, chunk in enumerate(chunks, start=1):
+        body = " ".join(chunk).strip().rstrip(";")
+        m = _WKT_START.match(body)
+        if not m:
+            raise AoiError(UNKNOWN_FORMAT, f"Line {i} is not WKT: {body[:60]!r}. " + _UNKNOWN_HINT)
+        crs = None
+        if m.group("srid") is not None:
+            fmt = EWKT
+            srid = int(m.group("srid"))
+            crs = None if srid == 4326 else f"EPSG:{srid}"
+            body = body[body.index(";") + 1:]
+        if m.group("type").upper() not in _WKT_TYPES:
+            raise AoiError(UNKNOWN_FORMAT, f"Unknown WKT geometry type {m.group('type')!r}.")
+        geom = _from_wkt(body, i if len(chunks) > 1 else None)
+        layers.setdefault(crs, Layer([], crs)).geometries.append(geom)
+    return Decoded(fmt, list(layers.values()))
+
+
+def _from_wkt(body: str, line: int | None) -> BaseGeometry:
+    try:
+        return shapely.from_wkt(body)
+    except Exception as exc:  # GEOSException
+        msg = str(exc)
+        where = f"Line {line}: " if line else ""
+        low = msg.lower()
+        if "closed" in low or "number of points" in low or "must be 0 or >=" in low:
+            reason, coord = _wkt_ring_problem(body)
+            raise AoiError(INVALID_RING, f"{where}{reason}" +
+                           (f" at {_fmt(*coord)}" if coord else "") + ".",
+                           where={"line": line, "reason": "not_closed" if "closed" in reason
+                                  else "too_few_points",
+                                  **({"coordinate": list(coord)} if coord else {})}) from None
+        raise AoiError(UNREADABLE, f"{where}the WKT could not be parsed ({_short(exc)}); check "
+                                   f"brackets, commas and that each position is 'lon lat'.") \
+            from None
+
+
+_WKT_RING = re.compile(r"\(([^()]*)\)")
+
+
+def _wkt_ring_problem(body: str) -> tuple[str, tuple[float, float] | None]:
+    """Error path only: find the first ring that is unclosed or too short."""
+    for m in _WKT_RING.finditer(body):
+        pts = [p.split() for p in m.group(1).split(",") if p.strip()]
+        try:
+            xy = [(float(p[0]), float(p[1])) for p in pts]
+        except (ValueError, IndexError):
+            continue
+        if len(xy) < 4:
+            return (f"a ring has too few points ({len(xy)}; a closed ring needs at least 4) "
+                    f"starting", xy[0] if xy else None)
+        if xy[0] != xy[-1]:
+            return ("a ring is not closed (repeat the first position at the end); it starts",
+                    xy[0])
+    return "a ring is not closed or has too few points", None
+
+
+# ------------------------------------------------------------------------------------------
+# XML: KML (own parser) and GML (GDAL, after the defused check)
+
+
+def _parse_xml(raw: bytes):
+    try:
+        return DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise AoiError(XML_EXTERNAL_ENTITY, "The XML declares a DOCTYPE or entities, which we do "
+                                            "not process for security reasons; remove the "
+                                            "<!DOCTYPE ...> / <!ENTITY ...> declarations and "
+                                            "upload again.") from None
+    except Exception as exc:  # ParseError
+        raise AoiError(UNREADABLE, f"The XML is malformed ({_short(exc)}).") from None
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _read_xml(raw: bytes, fmt_if_kml: str = KML) -> Decoded:
+    root = _parse_xml(raw)
+    name = _local(root.tag)
+    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+    if name == "kml" or "opengis.net/kml" in ns or "earth.google.com/kml" in ns:
+        return Decoded(fmt_if_kml, [Layer(_kml_geometries(root))])
+    if "gml" in ns or any("opengis.net/gml" in (el.tag or "") for el in _first_elements(root)):
+        return Decoded(GML, _read_gdal_bytes(raw, "GML", ext=".gml"))
+    raise AoiError(UNKNOWN_FORMAT, f"XML with root element <{name}> is neither KML nor GML. "
+                                   + _UNKNOWN_HINT)
+
+
+def _first_elements(root, n: int = 200):
+    for i, el in enumerate(root.iter()):
+        if i >= n:
+            return
+        if isinstance(el.tag, str):
+            yield el
+
+
+_KML_DROPPED = {"Point", "LineString", "LinearRing", "Track", "MultiTrack", "Model"}
+
+
+def _kml_geometries(root) -> list[BaseGeometry]:
+    counter = _PartCounter()
+    out: list[BaseGeometry] = []
+    placemarks = [el for el in root.iter() if _local(el.tag) == "Placemark"]
+    for pm in placemarks:
+        polys: list[list[Any]] = []
+        dropped = [0]
+        _kml_walk(pm, polys, dropped)
+        # Points/lines only need counting (they are dropped with a warning): empty markers.
+        out.extend(shapely.LineString() for _ in range(dropped[0]))
+        if not polys:
+            continue
+        n = counter.next()
+        if len(polys) == 1:
+            out.append(build_polygon(polys[0], f"Polygon {n}"))
+        else:
+            out.append(shapely.MultiPolygon([build_polygon(p, f"MultiPolygon {n}")
+                                             for p in polys]))
+    return out
+
+
+def _kml_walk(el, polys: list[list[Any]], dropped: list[int]) -> None:
+    for child in el:
+        name = _local(child.tag)
+        if name == "Polygon":
+            rings = []
+            for b in child:
+                bname = _local(b.tag)
+                if bname in ("outerBoundaryIs", "innerBoundaryIs"):
+                    for lr in b.iter():
+                        if _local(lr.tag) == "coordinates":
+                            rings.append((bname, _kml_coords(lr.text or "")))
+            outer = [r for b, r in rings if b == "outerBoundaryIs"]
+            inner = [r for b, r in rings if b == "innerBoundaryIs"]
+            polys.append(outer[:1] + inner)
+        elif name in _KML_DROPPED:
+            dropped[0] += 1
+        else:
+            _kml_walk(child, polys, dropped)
+
+
+def _kml_coords(text: str) -> np.ndarray:
+    """``lon,lat[,alt] lon,lat[,alt] ...`` into an (n, 2) array, vectorised."""
+    text = re.sub(r"\s*,\s*", ",", text.strip())
+    tokens = text.split()
+    if not tokens:
+        return np.empty((0, 2))
+    commas = text.count(",")
+    for k in (2, 3):
+        if commas == (k - 1) * len(tokens):
+            try:
+                vals = np.array(text.replace(",", " ").split(), dtype=float)
+                return vals.reshape(-1, k)[:, :2]
+            except ValueError:
+                break
+    try:
+        return np.array([[float(v) for v in t.split(",")[:2]] for t in tokens], dtype=float)
+    except ValueError:
+        raise AoiError(UNREADABLE, f"KML coordinates are not 'lon,lat[,alt]' tuples near "
+                                   f"{tokens[0][:40]!r}.") from None
+
+
+# ------------------------------------------------------------------------------------------
+# archives (zipped shapefiles, KMZ, zipped GeoPackage/GML/...)
+
+
+def _read_zip(raw: bytes, limits: Limits) -> Decoded:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise AoiError(UNREADABLE, f"The zip archive is damaged ({_short(exc)}).") from None
+    infos = [i for i in infos
+             if not (i.filename.startswith("__MACOSX/") or os.path.basename(i.filename)
+                     .startswith("._"))]
+    wanted = [i for i in infos if _ext(i.filename) in _GDAL_EXTS | _TEXT_EXTS | _SIDECAR_EXTS
+              or ".gdb/" in i.filename.lower()]
+    total = sum(i.file_size for i in wanted)
+    if total > limits.max_uncompressed_bytes:
+        raise AoiError(ARCHIVE_TOO_LARGE,
+                       f"The archive expands to {total:,} bytes, over the limit of "
+                       f"{limits.max_uncompressed_bytes:,} bytes (max_uncompressed_bytes); "
+                       f"upload a smaller area or split the file.",
+                       where={"limit": "max_uncompressed_bytes",
+                              "value": limits.max_uncompressed_bytes, "actual": total})
+    for i in wanted:
+        ratio = i.file_size / max(i.compress_size, 1)
+        if i.file_size > 1024 * 1024 and ratio > limits.max_compression_ratio:
+            raise AoiError(ARCHIVE_TOO_LARGE,
+                           f"{i.filename} expands {ratio:,.0f} times (limit "
+                           f"{limits.max_compression_ratio:,.0f}, max_compression_ratio); this "
+                           f"looks like a zip bomb and is refused.",
+                           where={"limit": "max_compression_ratio", "member": i.filename})
+    budget = [limits.max_uncompressed_bytes]
+
+    def read_member(info: zipfile.ZipInfo) -> bytes:
+        # Headers can lie about sizes: count what really comes out.
+        chunks = []
+        try:
+            with zf.open(info) as fh:
+                while True:
+                    chunk = fh.read(1 << 20)
+                    if not chunk:
+                        break
+                    budget[0] -= len(chunk)
+                    if budget[0] < 0:
+                        raise AoiError(ARCHIVE_TOO_LARGE,
+                                       f"The archive expands beyond the limit of "
+                                       f"{limits.max_uncompressed_bytes:,} bytes "
+                                       f"(max_uncompressed_bytes).",
+                                       where={"limit": "max_uncompressed_bytes"})
+                    chunks.append(chunk)
+        except AoiError:
+            raise
+        except Exception as exc:  # CRC errors, encrypted members, bad compression
+            raise AoiError(UNREADABLE, f"{info.filename} in the archive cannot be read "
+                                       f"({_short(exc)}).") from None
+        return b"".join(chunks)
+
+    kmls = [i for i in wanted if _ext(i.filename) == ".kml"]
+    gdal_main = [i for i in wanted if _ext(i.filename) in _GDAL_EXTS]
+    gdbs = sorted({i.filename[:i.filename.lower().index(".gdb/") + 4] for i in wanted
+                   if ".gdb/" in i.filename.lower()})
+    texts = [i for i in wanted if _ext(i.filename) in {".geojson", ".json", ".wkt", ".txt"}]
+    if kmls and not gdal_main and not gdbs:
+        # KMZ: doc.kml at the root by convention, else every .kml found.
+        decoded = Decoded(KMZ)
+        for info in kmls:
+            sub = _read_xml(read_member(info))
+            decoded.layers.extend(sub.layers)
+        return decoded
+    if not gdal_main and not gdbs and not texts:
+        raise AoiError(EMPTY_INPUT if not infos else UNKNOWN_FORMAT,
+                       "The archive holds no file we can read (.shp with its .shx/.dbf/.prj, "
+                       ".gpkg, .gml, .fgb, .kml, .geojson, .wkt).")
+    shp_only = all(_ext(i.filename) == ".shp" for i in gdal_main) and not gdbs
+    decoded = Decoded(SHAPEFILE_ZIP if gdal_main and shp_only and not texts else ZIP)
+    for info in texts:
+        member = read_member(info)
+        if _ext(info.filename) == ".json" and not member.strip():
+            continue
+        sub = read_aoi(member, filename=info.filename, limits=limits)
+        decoded.layers.extend(sub.layers)
+        decoded.warnings.extend(sub.warnings)
+    if gdal_main or gdbs:
+        with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
+            # Each archive folder becomes a numbered folder; file names are sanitised, so
+            # sidecars stay next to their .shp and nothing escapes the temp dir.
+            folders: dict[str, str] = {}
+            for info in wanted:
+                if _ext(info.filename) in _TEXT_EXTS:
+                    continue
+                inner = info.filename
+                gdb_root = next((g for g in gdbs if inner.startswith(g + "/")), None)
+                if gdb_root is not None:
+                    key, rel = gdb_root, os.path.basename(inner)
+                    dirname = _folder(tmp, folders, key) + "/" + _safe(os.path.basename(gdb_root))
+                else:
+                    key, rel = os.path.dirname(inner), os.path.basename(inner)
+                    dirname = _folder(tmp, folders, key)
+                os.makedirs(dirname, exist_ok=True)
+                with open(os.path.join(dirname, _safe(rel)), "wb") as fh:
+                    fh.write(read_member(info))
+            for info in gdal_main:
+                path = os.path.join(_folder(tmp, folders, os.path.dirname(info.filename)),
+                                    _safe(os.path.basename(info.filename)))
+                layers = _read_gdal_path(path, info.filename)
+                if _ext(info.filename) == ".shp" and not _has_sidecar(path, ".prj"):
+                    decoded.warnings.append(warning(
+                        W_MISSING_PRJ, f"{info.filename} has no .prj file; its coordinates "
+                                       f"were read as WGS84 longitude/latitude.",
+                        file=info.filename))
+                decoded.layers.extend(layers)
+            for g in gdbs:
+                path = _folder(tmp, folders, g) + "/" + _safe(os.path.basename(g))
+                decoded.layers.extend(_read_gdal_path(path, g))
+    return decoded
+
+
+def _folder(tmp: str, folders: dict[str, str], key: str) -> str:
+    if key not in folders:
+        folders[key] = os.path.join(tmp, f"d{len(folders)}")
+    return folders[key]
+
+
+def _safe(name: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
+    return "_" + name if name.startswith(".") else name
+
+
+def _has_sidecar(shp_path: str, ext: str) -> bool:
+    stem = os.path.splitext(shp_path)[0]
+    folder = os.path.dirname(shp_path)
+    base = os.path.basename(stem).lower()
+    return any(os.path.splitext(f)[0].lower() == base and os.path.splitext(f)[1].lower() == ext
+               for f in os.listdir(folder))
+
+
+# ------------------------------------------------------------------------------------------
+# GDAL via pyogrio (allow-listed formats only)
+
+
+def _read_gdal_bytes(raw: bytes, what: str, ext: str = "") -> list[Layer]:
+    if ext:
+        # Some drivers (GML) need a file name to recognise the content reliably.
+        with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
+            path = os.path.join(tmp, "upload" + ext)
+            with open(path, "wb") as fh:
+                fh.write(raw)
+            return _read_gdal_path(path, what)
+    return _read_gdal_source(raw, what)
+
+
+def _read_gdal_path(path: str, label: str) -> list[Layer]:
+    return _read_gdal_source(path, label)
+
+
+def _read_gdal_source(src: Any, label: str) -> list[Layer]:
+    import pyogrio
+    import pyogrio.raw
+
+    try:
+        layer_list = pyogrio.list_layers(src)
+    except Exception as exc:
+        raise AoiError(UNREADABLE, f"{label} cannot be opened ({_short(exc)}).") from None
+    layers: list[Layer] = []
+    for name, geom_type in layer_list:
+        if geom_type is None:
+            continue  # attribute-only table
+        try:
+            meta, _fids, wkb, _fields = pyogrio.raw.read(src, layer=name, columns=[],
+                                                         force_2d=True)
+        except Exception as exc:
+            raise AoiError(UNREADABLE, f"{label}, layer {name!r}, cannot be read "
+                                       f"({_short(exc)}).") from None
+        if wkb is None or len(wkb) == 0:
+            continue
+        try:
+            geoms = shapely.from_wkb(wkb, on_invalid="raise")
+        except Exception as exc:
+            raise AoiError(INVALID_RING, f"{label}, layer {name!r}: a geometry is malformed "
+                                         f"({_short(exc)}); rings must be closed and have at "
+                                         f"least 4 positions.",
+                           where={"layer": name, "reason": "malformed"}) from None
+        crs = meta.get("crs")
+        layers.append(Layer([g for g in geoms if g is not None], crs or None, f"{label}:{name}"))
+    return layers
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def iter_geometries(decoded: Decoded) -> Iterable[tuple[BaseGeometry, str | None]]:
+    for layer in decoded.layers:
+        for g in layer.geometries:
+            yield g, layer.crs
