@@ -15,7 +15,7 @@ import asyncpg
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
     for typ in ("json", "jsonb"):
         await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
@@ -26,7 +26,7 @@ async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init_connection,
         server_settings={"search_path": f"{schema},public", "application_name": f"tessera-{schema}"},
     )
 

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
 from shared.contracts.base import Message
+from shared.db import init_connection
 from shared.envelope import Envelope, kafka_headers
 from shared.logs import correlation_id as current_correlation_id
 
@@ -67,7 +68,7 @@ class Outbox:
         traceparent: str | None = None,
         topic: str | None = None,
     ) -> uuid.UUID:
-        key = message.key
+        key = message.aggregate_id
         env = Envelope(
             type=message.TYPE,
             source=self.source,
@@ -107,11 +108,12 @@ class OutboxRelay:
         retention_seconds: int = 24 * 3600,
         batch_size: int = 500,
         max_backoff: float = 30.0,
+        send_timeout: float = 3.0,
     ) -> None:
         self.dsn, self.schema, self.bootstrap = dsn, schema, bootstrap
         self.service = service or schema
         self.poll_seconds, self.retention_seconds = poll_seconds, retention_seconds
-        self.batch_size, self.max_backoff = batch_size, max_backoff
+        self.batch_size, self.max_backoff, self.send_timeout = batch_size, max_backoff, send_timeout
         self.lock_ns = zlib.crc32(f"outbox:{schema}".encode()) & 0x7FFFFFFF
         self.owned: set[int] = set()
         self._wake = asyncio.Event()
@@ -136,9 +138,14 @@ class OutboxRelay:
                 log.warning("outbox relay lost its database connection: %r; reconnecting", exc)
                 await self._close()
                 await asyncio.sleep(1.0)
+            except Exception:  # never die silently: log, start over (shards are re-claimed)
+                log.exception("outbox relay failed; restarting it")
+                await self._close()
+                await asyncio.sleep(1.0)
 
     async def _connect(self) -> None:
         self._conn = await asyncpg.connect(self.dsn, server_settings={"search_path": f"{self.schema},public"})
+        await init_connection(self._conn)
         await self._conn.execute("SELECT pg_advisory_lock_shared($1, $2)", self.lock_ns, MEMBER_SLOT)
         await self._conn.add_listener(f"outbox_{self.service}", lambda *_: self._wake.set())
         self.owned = set()
@@ -229,26 +236,41 @@ class OutboxRelay:
         )
         if not rows:
             return 0
-        sends = []
+        # One chain per key: rows of a key are handed to the producer strictly in order and a chain
+        # stops at its first failure; different keys proceed concurrently, so a key whose topic is
+        # unknown (metadata wait) or whose send fails does not hold the others up.
+        chains: dict[tuple[str, str], list[asyncpg.Record]] = {}
         for r in rows:
-            fut = await self._producer.send(
-                r["topic"],
-                value=json.dumps(r["payload"], separators=(",", ":")).encode(),
-                key=r["partition_key"].encode(),
-                headers=kafka_headers(r["headers"]),
-            )
-            sends.append(fut)
-        results = await asyncio.gather(*sends, return_exceptions=True)
-        ok: list[int] = []
-        failed: dict[str, tuple[int, int, BaseException]] = {}
-        for r, res in zip(rows, results):
-            key = (r["topic"], r["partition_key"])
-            if key in failed:
-                continue  # stays unpublished behind its failed predecessor; a resend is absorbed by inboxes
-            if isinstance(res, BaseException):
-                failed[key] = (r["id"], r["attempts"], res)
-            else:
-                ok.append(r["id"])
+            chains.setdefault((r["topic"], r["partition_key"]), []).append(r)
+
+        async def run_chain(chain: list[asyncpg.Record]) -> tuple[list[int], tuple | None]:
+            sent: list[tuple[asyncpg.Record, asyncio.Future]] = []
+            failure = None
+            for r in chain:
+                try:
+                    fut = await asyncio.wait_for(self._producer.send(
+                        r["topic"],
+                        value=json.dumps(r["payload"], separators=(",", ":")).encode(),
+                        key=r["partition_key"].encode(),
+                        headers=kafka_headers(r["headers"]),
+                    ), self.send_timeout)
+                except Exception as exc:
+                    failure = (r["id"], r["attempts"], exc)
+                    break
+                sent.append((r, fut))
+            acked: list[int] = []
+            for r, fut in sent:
+                try:
+                    await fut
+                except Exception as exc:
+                    failure = (r["id"], r["attempts"], exc)  # later rows of the key stay unpublished
+                    break
+                acked.append(r["id"])
+            return acked, failure
+
+        results = await asyncio.gather(*(run_chain(c) for c in chains.values()))
+        ok = [i for acked, _ in results for i in acked]
+        failed = {f[0]: f for _, f in results if f is not None}
         if ok:
             await self._conn.execute("UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])", ok)
             PUBLISHED.labels(self.service).inc(len(ok))

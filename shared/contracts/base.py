@@ -21,7 +21,7 @@ class Message(BaseModel):
     KEY_FIELD: ClassVar[str]
 
     @property
-    def key(self) -> str:
+    def aggregate_id(self) -> str:
         """The aggregate id: the Kafka key, so all messages of one aggregate stay in order."""
         return str(getattr(self, self.KEY_FIELD))
 

@@ -1,0 +1,89 @@
+"""Where the tests find the real Kafka and Postgres.
+
+`KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` when given; otherwise the project's own local provisioning
+(deploy/local) starts them; where a Docker engine answers and neither is given, testcontainers may
+start them instead (TESSERA_TESTCONTAINERS=1).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL = ROOT / "deploy" / "local"
+
+
+def _docker_answers() -> bool:
+    if not shutil.which("docker"):
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+_containers: list = []
+
+
+def kafka_bootstrap() -> str:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    if os.environ.get("TESSERA_TESTCONTAINERS") == "1" and _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        c = KafkaContainer("apache/kafka:4.1.1").with_kraft()
+        c.start()
+        _containers.append(c)
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = c.get_bootstrap_server()
+        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    subprocess.run([str(LOCAL / "kafka.sh"), "start"], check=True)
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
+    return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+def broker_is_ours() -> bool:
+    """True when the broker was started by deploy/local (so a test may stop and restart it)."""
+    return subprocess.run([str(LOCAL / "kafka.sh"), "status"], capture_output=True).returncode == 0 and \
+        os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").endswith(f":{os.environ.get('KAFKA_PORT', '9092')}")
+
+
+def server_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    if os.environ.get("TESSERA_TESTCONTAINERS") == "1" and _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        c = PostgresContainer("postgres:15")
+        c.start()
+        _containers.append(c)
+        return c.get_connection_url().replace("+psycopg2", "")
+    subprocess.run([str(LOCAL / "postgres.sh"), "start"], check=True)
+    return subprocess.run([str(LOCAL / "postgres.sh"), "url"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+async def fresh_database(server: str) -> str:
+    """A new, empty database on the server (each test session gets its own)."""
+    name = f"tessera_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base, _, _ = server.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def drop_database(server: str, url: str) -> None:
+    name = url.rpartition("/")[2]
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def stop_containers() -> None:
+    for c in _containers:
+        c.stop()

@@ -1,0 +1,55 @@
+"""Test helpers for reading what really reached the broker."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.envelope import decode_headers
+from shared.topics import ensure_topics
+
+
+async def make_topic(bootstrap: str, name: str, partitions: int = 3) -> str:
+    await ensure_topics(bootstrap, [name], partitions=partitions)
+    return name
+
+
+async def read_topic(bootstrap: str, topic: str, *, until_count: int | None = None, timeout: float = 30.0,
+                     settle: float = 1.0) -> list:
+    """All records of `topic` from the beginning: stops at `until_count` records or after `settle`
+    quiet seconds (once something arrived), or at `timeout`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    parts: set[int] = set()
+    for _ in range(100):  # a just-created topic takes a moment to appear in metadata
+        meta = await consumer._client.fetch_all_metadata()
+        parts = meta.partitions_for_topic(topic) or set()
+        if parts:
+            break
+        await asyncio.sleep(0.1)
+    consumer.assign([TopicPartition(topic, p) for p in sorted(parts)])
+    await consumer.seek_to_beginning()
+    records = []
+    deadline = time.monotonic() + timeout
+    last = time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            got = [r for rs in batch.values() for r in rs]
+            if got:
+                records.extend(got)
+                last = time.monotonic()
+            if until_count is not None and len(records) >= until_count:
+                break
+            if until_count is None and records and time.monotonic() - last > settle:
+                break
+            await asyncio.sleep(0)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def headers(record) -> dict[str, str]:
+    return decode_headers(record.headers)
