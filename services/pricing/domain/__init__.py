@@ -16,11 +16,21 @@ from .estimate import (
     SpendSource,
     TierUse,
     estimate,
+    estimate_payload,
     no_spend,
     price_month,
 )
 from .ledger import ConflictingCharge, OrderCancelledInReview, OrderPlaced, OrderRenewed, SpendLedger
-from .price_book import PRICE_BOOK_2025_01, CellLevel, PriceBook, PricingMode, TierBracket, current_price_book, price_book
+from .price_book import (
+    PRICE_BOOK_2025_01,
+    CellLevel,
+    PriceBook,
+    PricingMode,
+    TierBracket,
+    current_price_book,
+    model_listing,
+    price_book,
+)
 from .payload import pricing_item_from_payload, schedule_of
 from .schedule import ChargePeriod, Month, Schedule, charge_periods
 
@@ -52,6 +62,8 @@ __all__ = [
     "charge_periods",
     "current_price_book",
     "estimate",
+    "estimate_payload",
+    "model_listing",
     "no_spend",
     "price_book",
     "price_month",

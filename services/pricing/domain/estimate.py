@@ -73,6 +73,7 @@ __all__ = [
     "SpendSource",
     "TierUse",
     "estimate",
+    "estimate_payload",
     "no_spend",
     "price_month",
 ]
@@ -584,3 +585,59 @@ def _check_unique_labels(items: Sequence[PricingItem]) -> None:
     labels = [item.label for item in items]
     if len(set(labels)) != len(labels):
         raise ValueError("item labels must be unique so each line names its item")
+
+
+def estimate_payload(result: Estimate) -> dict[str, object]:
+    """The estimate as JSON-ready data in the shared vocabulary: amounts as two-decimal strings
+    next to ``currency``, rates and quantities as exact strings, dates ISO. The HTTP layer adds
+    ``quote_id`` and ``expires_at``."""
+    from shared.money import format_amount
+
+    def line(ln: EstimateLine) -> dict[str, object]:
+        return {
+            "item": ln.item,
+            "month": str(ln.month),
+            "charged_at_checkout": ln.at_checkout,
+            "kind": ln.kind.value,
+            "label": ln.label,
+            "family": ln.family.value,
+            "mode": ln.mode.value if ln.mode else None,
+            "tier": ln.tier,
+            "discount": str(ln.discount) if ln.discount is not None else None,
+            "area_km2": str(ln.area_km2),
+            "image_dates": ln.image_dates,
+            "quantity": str(ln.quantity),
+            "unit": ln.unit,
+            "rate": str(ln.rate),
+            "amount": format_amount(ln.amount),
+            "cells": list(ln.cells),
+        }
+
+    return {
+        "total": format_amount(result.total),
+        "due_at_checkout": format_amount(result.due_at_checkout),
+        "currency": result.currency,
+        "price_book_version": result.price_book_version,
+        "image_dates": [
+            {"item": d.item, "month": str(d.month), "charged_at_checkout": d.at_checkout,
+             "dates": [x.isoformat() for x in d.dates]}
+            for d in result.image_dates
+        ],
+        "lines": [line(ln) for ln in result.lines],
+        "areas": [
+            {"item": a.item, "label": a.label, "mode": a.mode.value, "area_km2": str(a.area_km2),
+             "billable_km2": str(a.billable_km2), "cell_count": a.cell_count}
+            for a in result.areas
+        ],
+        "tiers": [
+            {"month": str(t.month), "family": t.family.value, "tier": t.tier, "discount": str(t.discount),
+             "spend_before": format_amount(t.spend_before), "spend_after": format_amount(t.spend_after)}
+            for t in result.tiers
+        ],
+        "months": [
+            {"month": str(m.month), "charged_at_checkout": m.at_checkout, "total": format_amount(m.total),
+             "starting_spend": {f.value: format_amount(v) for f, v in m.starting_spend.items()},
+             "tier_spend": {f.value: format_amount(v) for f, v in m.tier_spend.items()}}
+            for m in result.months
+        ],
+    }

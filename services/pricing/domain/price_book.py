@@ -22,6 +22,7 @@ __all__ = [
     "PricingMode",
     "TierBracket",
     "current_price_book",
+    "model_listing",
     "price_book",
 ]
 
@@ -189,3 +190,35 @@ def price_book(version: str) -> PriceBook:
         return _BOOKS[version]
     except KeyError:
         raise KeyError(f"unknown price-book version {version!r}; known: {', '.join(_BOOKS)}") from None
+
+
+def model_listing(book: PriceBook | None = None) -> list[dict[str, object]]:
+    """What ``GET /v1/models`` shows: each model with its names, family, base rate and its
+    required and optional constellations (optional ones with their add-on rate). Rates are
+    strings so they survive JSON exactly."""
+    from shared.catalog import CONSTELLATION_DISPLAY_NAMES, MODELS
+
+    book = book or current_price_book()
+    listing = []
+    for spec in MODELS.values():
+        listing.append(
+            {
+                "model": spec.api_name.value,
+                "display_name": spec.display_name,
+                "family": spec.family.value,
+                "base_rate_per_km2": str(book.base_rates[spec.api_name]),
+                "required_constellations": [c.value for c in Constellation if c in spec.required],
+                "optional_constellations": [
+                    {
+                        "constellation": c.value,
+                        "display_name": CONSTELLATION_DISPLAY_NAMES[c],
+                        "add_on_rate_per_km2": str(book.addon_rates[c]),
+                    }
+                    for c in Constellation
+                    if c in spec.optional
+                ],
+                "currency": "EUR",
+                "price_book_version": book.version,
+            }
+        )
+    return listing

@@ -383,3 +383,21 @@ def test_an_item_needs_parts_or_cells_but_not_both():
 
 def test_full_tile_area_is_51_2_km_squared():
     assert FULL_TILE_KM2 == Decimal("51.2") * Decimal("51.2")
+
+
+def test_payload_shows_amounts_as_two_decimal_strings_in_eur():
+    from services.pricing.domain import estimate_payload
+
+    payload = estimate_payload(estimate([grid_item(tile())], checkout_day=CHECKOUT))
+    assert (payload["total"], payload["currency"], payload["price_book_version"]) == ("1017.00", "EUR", "2025-01")
+    assert [line["amount"] for line in payload["lines"]] == ["1000.00", "17.00"]
+    assert payload["image_dates"][0]["dates"][:2] == ["2025-04-01", "2025-04-04"]
+
+
+def test_model_listing_shows_rates_and_constellations():
+    from services.pricing.domain import model_listing
+
+    fast = next(m for m in model_listing() if m["model"] == "Stratus2Fast")
+    assert (fast["display_name"], fast["base_rate_per_km2"]) == ("Stratus-2 Fast", "0.18")
+    assert fast["required_constellations"] == ["Sentinel1", "Sentinel2"]
+    assert [(o["constellation"], o["add_on_rate_per_km2"]) for o in fast["optional_constellations"]] == [("Landsat89", "0.02")]
