@@ -304,17 +304,30 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, limits: Limits) 
         parts = new
         crossing = (shapely.bounds(parts)[:, 0] < -180.0) | (shapely.bounds(parts)[:, 2] > 180.0)
 
-    # 7. orientation (RFC 7946), measures and the per-part rules
+    # 7. orientation (RFC 7946) and the antimeridian split into [-180, 180]. Areas and vertex
+    # counts are taken from the split form (the cut adds vertices on ±180, which changes a
+    # geodesic area slightly), bounding boxes from the unwrapped form; so normalising the
+    # output again gives the same report.
     parts = orient(parts)
+    out = parts.copy()
+    for i in np.flatnonzero(crossing):
+        out[i] = split_antimeridian(parts[i])
+    if crossing.any():
+        warnings.append(warning(W_ANTIMERIDIAN_SPLIT,
+                                f"{int(crossing.sum())} part(s) cross the antimeridian and were "
+                                f"split at ±180°.",
+                                parts=[int(i) + 1 for i in np.flatnonzero(crossing)]))
+
+    # 8. measures and the per-part rules
     bounds = shapely.bounds(parts)
-    vertex_counts = shapely.get_num_coordinates(parts)
+    vertex_counts = shapely.get_num_coordinates(out)
     reports: list[PartReport] = []
-    for i, part in enumerate(parts):
+    for i in range(len(parts)):
         label = _label(parts, i)
         b = tuple(float(v) for v in bounds[i])
         width, height = measure.bbox_sides_m(b)
         check_bbox_sides(label, i + 1, width, height)
-        area = measure.geodesic_area_m2(part) / 1e6
+        area = measure.geodesic_area_m2(out[i]) / 1e6
         bbox_km2 = measure.bbox_area_m2(b) / 1e6
         check_fill(label, i + 1, area, bbox_km2)
         reports.append(PartReport(
@@ -334,16 +347,6 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, limits: Limits) 
                                        f"several items.",
                        where={"limit": "max_total_area_km2", "value": limits.max_total_area_km2,
                               "actual": total_billable})
-
-    # 8. antimeridian split into [-180, 180]
-    out = parts.copy()
-    for i in np.flatnonzero(crossing):
-        out[i] = split_antimeridian(parts[i])
-    if crossing.any():
-        warnings.append(warning(W_ANTIMERIDIAN_SPLIT,
-                                f"{int(crossing.sum())} part(s) cross the antimeridian and were "
-                                f"split at ±180°.",
-                                parts=[int(i) + 1 for i in np.flatnonzero(crossing)]))
 
     # 9. overlaps would be billed twice: warn (dissolve=true merges them)
     if len(out) > 1 and not dissolve:

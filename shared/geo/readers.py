@@ -416,7 +416,7 @@ def _from_wkt(body: str, line: int | None) -> BaseGeometry:
         return shapely.from_wkt(body)
     except Exception as exc:  # GEOSException
         msg = str(exc)
-        where = f"Line {line}: " if line else ""
+        where = f"Line {line}: " if line else "WKT: "
         low = msg.lower()
         if "closed" in low or "number of points" in low or "must be 0 or >=" in low:
             reason, coord = _wkt_ring_problem(body)
