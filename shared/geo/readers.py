@@ -710,6 +710,10 @@ def _read_gdal_path(path: str, label: str) -> list[Layer]:
     return _read_gdal_source(path, label)
 
 
+# GML may name remote schemas: never fetch them (no network access from an upload).
+_OPEN_OPTIONS = {"DOWNLOAD_SCHEMA": "NO"}
+
+
 def _read_gdal_source(src: Any, label: str) -> list[Layer]:
     import pyogrio
     import pyogrio.raw
@@ -723,8 +727,9 @@ def _read_gdal_source(src: Any, label: str) -> list[Layer]:
         if geom_type is None:
             continue  # attribute-only table
         try:
+            opts = _OPEN_OPTIONS if str(label).lower().endswith(".gml") or label == "GML" else {}
             meta, _fids, wkb, _fields = pyogrio.raw.read(src, layer=name, columns=[],
-                                                         force_2d=True)
+                                                         force_2d=True, **opts)
         except Exception as exc:
             raise AoiError(UNREADABLE, f"{label}, layer {name!r}, cannot be read "
                                        f"({_short(exc)}).") from None
