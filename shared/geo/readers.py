@@ -121,9 +121,9 @@ def read_aoi(data: bytes | str, *, filename: str | None = None, content_type: st
     if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _read_zip(raw, limits)
     if raw.startswith(b"SQLite format 3\x00"):
-        return Decoded(GPKG, _read_gdal_bytes(raw, "GeoPackage"))
+        return Decoded(GPKG, _read_gdal_bytes(raw, "GeoPackage", ext=".gpkg"))
     if raw.startswith(b"fgb\x03"):
-        return Decoded(FLATGEOBUF, _read_gdal_bytes(raw, "FlatGeobuf"))
+        return Decoded(FLATGEOBUF, _read_gdal_bytes(raw, "FlatGeobuf", ext=".fgb"))
     if raw[:4] == b"\x00\x00\x27\x0a":
         raise AoiError(INCOMPLETE_SHAPEFILE,
                        "This is a bare shapefile (.shp) without its .shx, .dbf and .prj files; "
@@ -168,7 +168,9 @@ def _read_text(text: str, ext: str, content_type: str | None) -> Decoded:
         return _read_json(stripped)
     if first == "<":
         return _read_xml(stripped.encode("utf-8"))
-    if _WKT_START.match(stripped):
+    first_line = next((ln for ln in stripped.splitlines()
+                       if ln.strip() and not ln.lstrip().startswith("#")), "")
+    if _WKT_START.match(first_line):
         return _read_wkt_text(stripped)
     raise AoiError(UNKNOWN_FORMAT, _UNKNOWN_HINT)
 
@@ -727,7 +729,7 @@ def _read_gdal_source(src: Any, label: str) -> list[Layer]:
         if geom_type is None:
             continue  # attribute-only table
         try:
-            opts = _OPEN_OPTIONS if str(label).lower().endswith(".gml") or label == "GML" else {}
+            opts = _OPEN_OPTIONS if str(src).lower().endswith(".gml") else {}
             meta, _fids, wkb, _fields = pyogrio.raw.read(src, layer=name, columns=[],
                                                          force_2d=True, **opts)
         except Exception as exc:
