@@ -3,7 +3,7 @@
     async with running("pricing", database_url, kafka_bootstrap) as svc:
         r = await svc.client.get("/v1/models", headers=svc.auth("acct-1"))
 
-Each process gets its own port (18100+), the test database, and the peers' URLs; `svc.kill()`
+Each process gets its own port (TESSERA_TEST_PORT_BASE + 1..5, default 18101-18105), the test database, and the peers' URLs; `svc.kill()`
 sends SIGKILL and `svc.restart()` starts it again (crash tests).
 """
 from __future__ import annotations
@@ -22,7 +22,8 @@ import httpx
 from shared.auth import mint
 from tests.support.infra import ROOT
 
-PORTS = {"aoi": 18101, "tiling": 18102, "pricing": 18103, "cart": 18104, "checkout": 18105}
+_BASE = int(os.environ.get("TESSERA_TEST_PORT_BASE", "18100"))  # a second checkout's tests can run beside
+PORTS = {name: _BASE + i for i, name in enumerate(("aoi", "tiling", "pricing", "cart", "checkout"), start=1)}
 
 
 def peer_env() -> dict[str, str]:
