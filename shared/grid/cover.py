@@ -1,7 +1,7 @@
 """Which cells of the grid does an AOI overlap? Fast, exact, per zone.
 
 Method: the AOI is clipped (exactly, in lon/lat) to each candidate zone's widened band, its edges
-are densified to 0.01 degree (edges of an EPSG:4326 polygon are straight in lon/lat, RFC 7946), it
+are densified to ~1 km (edges of an EPSG:4326 polygon are straight in lon/lat, RFC 7946), it
 is transformed once into the zone's metres and intersected with the band polygon there.  Then the
 regular square lattice is rasterised in one vectorised pass:
 
@@ -15,8 +15,9 @@ regular square lattice is rasterised in one vectorised pass:
 
 Cost is O(boundary vertices + grid-line crossings + cells) with no per-cell geometry calls.
 
-A cell is in the cover when its overlap with the AOI has positive area: a cell that only touches
-the AOI along an edge or at a corner is not.
+A cell is in the cover when its overlap with the AOI has positive area (above ``MIN_OVERLAP_M2``,
+0.01 m², which absorbs reprojection rounding): a cell that only touches the AOI along an edge or at
+a corner is not.
 """
 
 from __future__ import annotations
@@ -44,10 +45,18 @@ from shared.grid.cells import (
 from shared.grid.errors import GridError, GridErrorCode
 from shared.grid.zones import LAT_MAX, LAT_MIN, band_lonlat, band_utm, to_utm, zones_for_lon_range
 
-AOI_DENSIFY_DEG = 0.01
+# AOI edges longer than this (metres, approximately) get intermediate points before projection:
+# over 1 km a straight lon/lat edge and a straight UTM edge differ by < 0.2 m.  Cell footprints
+# (sampled every 800 m) are not re-split, so a footprint used as an AOI maps back onto its grid
+# lines to within nanometres.
+AOI_DENSIFY_M = 1_000.0
+_M_PER_DEG = 111_320.0
 _GEOD = pyproj.Geod(ellps="WGS84")
 # Boundary pieces shorter than this (in cell units) are rounding debris from a grid corner.
 _MIN_PIECE = 1e-9
+# Overlaps below this are reprojection rounding (an AOI drawn on a grid line comes back from
+# lon/lat a few nanometres off it), not coverage: a 10 m pixel is 100 m².
+MIN_OVERLAP_M2 = 0.01
 
 
 @dataclass(frozen=True)
@@ -173,9 +182,35 @@ def geodesic_area_m2(geom: BaseGeometry) -> float:
     return sum(abs(_GEOD.geometry_area_perimeter(p)[0]) for p in shapely.get_parts(geom))
 
 
+def _densify_ring(xy: np.ndarray) -> np.ndarray:
+    dlon = np.diff(xy[:, 0])
+    dlat = np.diff(xy[:, 1])
+    coslat = np.cos(np.radians((xy[:-1, 1] + xy[1:, 1]) / 2))
+    length = _M_PER_DEG * np.hypot(dlon * coslat, dlat)
+    n = np.maximum(np.ceil(length / AOI_DENSIFY_M), 1).astype(np.int64)
+    if (n == 1).all():
+        return xy
+    seg = np.repeat(np.arange(len(n)), n)
+    frac = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n)) / n[seg]
+    pts = xy[:-1][seg] + (xy[1:] - xy[:-1])[seg] * frac[:, None]
+    return np.vstack([pts, xy[-1:]])
+
+
+def densify_lonlat(geom: BaseGeometry) -> BaseGeometry:
+    """Add points to polygon edges longer than ~``AOI_DENSIFY_M`` metres (lon/lat-linear)."""
+    polys = []
+    for p in shapely.get_parts(geom):
+        if not isinstance(p, Polygon):
+            continue
+        shell = _densify_ring(np.asarray(p.exterior.coords)[:, :2])
+        holes = [_densify_ring(np.asarray(r.coords)[:, :2]) for r in p.interiors]
+        polys.append(Polygon(shell, holes))
+    return MultiPolygon(polys) if len(polys) != 1 else polys[0]
+
+
 def piece_to_utm(piece_lonlat: BaseGeometry, zone: int, south: bool) -> BaseGeometry:
     """Densify in lon/lat, transform into zone metres, clip to the band polygon, orient CCW."""
-    dense = shapely.segmentize(piece_lonlat, AOI_DENSIFY_DEG)
+    dense = densify_lonlat(piece_lonlat)
     t = to_utm(zone, south)
 
     def _xy(c: np.ndarray) -> np.ndarray:
@@ -299,10 +334,11 @@ def rasterise(geom_utm: BaseGeometry, size: float) -> tuple[np.ndarray, np.ndarr
     fir_c = np.clip(first_in_row, 0, len(ekeys) - 1)
     row_has = (first_in_row < len(ekeys)) & (e_row[fir_c] == keys // width)
     area = np.where(exact, e_area[pos_c], np.where(same_row, east_of[pos_c], np.where(row_has, row_total[fir_c], 0.0)))
-    area = np.clip(area, 0.0, 1.0)
+    area = np.clip(area, 0.0, 1.0) * (size * size)
+    keys, area = keys[area > MIN_OVERLAP_M2], area[area > MIN_OVERLAP_M2]
     rows = keys // width + row_base
     cols = keys % width + col_base
-    return cols.astype(np.int64), rows.astype(np.int64), area * (size * size)
+    return cols.astype(np.int64), rows.astype(np.int64), area
 
 
 def _keys(zone: int, south: bool, level: Level, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
