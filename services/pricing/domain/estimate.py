@@ -20,15 +20,16 @@ How a month is priced:
 
 **Decisions** (where the handbook is silent):
 
-- The running spend that moves through the brackets advances by each slice's exact amount
-  (not its rounded amount); the slice that fills a bracket costs exactly the EUR left in it.
-- Rounding carries: inside one month and family, an imagery line's amount is the running exact
-  total after it rounded half-even to cents minus the same before it. A line is therefore within
-  a cent of its own exact amount (equal to it rounded in almost every case, always when it is
-  the only line), and the month's imagery total is its exact cost rounded once. Rounding each
-  line on its own could make an order cost a cent *more* with more spend already in the month
-  (a split into two lines rounds twice) or a cent *less* when an area grows; carrying keeps
-  both guarantees exact. Extras are rounded per line on their own.
+- Rounding is strictly per line (DOMAIN.md section 5, Decisions): each line's amount is its own
+  exact quantity × rate rounded half-even to cents; a line that straddles a bracket bound is split
+  into one line per bracket, each rounded on its own. Totals are sums of rounded lines.
+- The running spend that moves through the brackets inside an estimate advances by each line's
+  *rounded* amount (what is charged, and what the spend ledger will record); the line that fills
+  a bracket costs exactly the EUR left in it and brings the spend to exactly the bound. With a
+  starting spend in whole cents (always, from the ledger) every line's spend stays in whole cents.
+- Consequence of per-line rounding: a line is within half a cent of its exact amount, but the
+  monotonicity guarantees (more area or dates never cheaper; more prior spend never dearer) hold
+  only up to about a cent per line (a bracket split rounds twice). Lines still add up exactly.
 - The minimum billable area (0.5 km²) applies to polygon parts only (each Polygon, or each
   MultiPolygon as one unit, as given by the caller); grid cells are billed at their own (possibly
   clipped) area.
@@ -177,8 +178,8 @@ class EstimateLine:
     an extra (storage / downloads) of one item in one month.
 
     ``quantity`` is km²·images (imagery), km²·images·months (storage) or download units;
-    ``amount`` is in cents, computed exactly and rounded half-even (carrying the rounding inside
-    a month and family, see the module docstring), never from the displayed (6-decimal) quantity.
+    ``amount`` is the line's exact quantity × rate rounded half-even to cents (per line, see the
+    module docstring), never computed from the displayed (6-decimal) quantity.
     """
 
     item: str
@@ -363,8 +364,6 @@ def _price_month(
 ) -> tuple[list[EstimateLine], list[TierUse], MonthTotal]:
     start: dict[ModelFamily, Fraction] = {f: Fraction(to_decimal(starting_spend[f])) for f in ModelFamily}
     spend = dict(start)
-    # What imagery lines have charged so far this month per family, rounded once (see _carry).
-    charged: dict[ModelFamily, Decimal] = {f: Decimal(0) for f in ModelFamily}
     lines: list[EstimateLine] = []
     # (family, tier) -> [spend_before, spend_after, discount], in order of first use
     used: dict[tuple[ModelFamily, int], list] = {}
@@ -381,19 +380,27 @@ def _price_month(
                 bracket = _bracket_at(brackets, spend[family])
                 rate = list_rate * (1 - bracket.discount) * factor
                 cost = remaining * Fraction(rate)
-                if bracket.upper is not None and spend[family] + cost > Fraction(bracket.upper):
-                    cost = Fraction(bracket.upper) - spend[family]  # exactly the EUR left in the bracket
+                upper = Fraction(bracket.upper) if bracket.upper is not None else None
+                fills = upper is not None and spend[family] + cost > upper
+                if fills:
+                    cost = upper - spend[family]  # exactly the EUR left in the bracket
                     quantity = cost / Fraction(rate)
                 else:
                     quantity = remaining
+                amount = round_cents(cost)  # per line, on its own
                 key = (family, bracket.number)
                 if key not in used:
                     used[key] = [spend[family], spend[family], bracket.discount]
-                spend[family] += cost
+                if fills:
+                    spend[family] = upper
+                else:
+                    # Advance by what is charged; with whole-cent spends this never passes the bound
+                    # (the bound is whole cents and at least the exact cost away), min() guards odd
+                    # simulated spends such as 999.999.
+                    advanced = spend[family] + Fraction(amount)
+                    spend[family] = min(advanced, upper) if upper is not None else advanced
                 used[key][1] = spend[family]
                 remaining -= quantity
-                amount = round_cents(spend[family] - start[family]) - charged[family]
-                charged[family] += amount
                 lines.append(
                     EstimateLine(
                         item=item.label,

@@ -230,14 +230,14 @@ def test_tiles_and_minitiles_mixed_in_one_item_get_one_line_per_level():
 
 def test_deduplicated_dates_split_cells_into_groups_with_the_same_dates():
     # Worked-example dates (10). m3 already owns Apr 4, so it has 9 dates left.
-    # m1+m2: 20.48 km² × 10 = 204.8 × €0.10 = €20.48; m3: 10.24 × 9 = 92.16 × €0.10 = €9.216 -> €9.22 (carried).
+    # m1+m2: 20.48 km² × 10 = 204.8 × €0.10 = €20.48; m3: 10.24 × 9 = 92.16 × €0.10 = €9.216 -> €9.22 (rounded on its own line).
     result = estimate([grid_item(minitile("m1"), minitile("m2"), minitile("m3", excluded={date(2025, 4, 4)}))],
                       checkout_day=CHECKOUT)
     assert [(line.cells, line.image_dates, line.quantity) for line in imagery(result)] == [
         (("m1", "m2"), 10, Decimal("204.8")),
         (("m3",), 9, Decimal("92.16")),
     ]
-    assert result.total == Decimal("29.70")  # 20.48 + 9.216 = 29.696 -> 29.70
+    assert result.total == Decimal("29.70")  # lines €20.48 + €9.22
 
 
 def test_a_cell_whose_dates_are_all_owned_costs_nothing():
@@ -401,3 +401,31 @@ def test_model_listing_shows_rates_and_constellations():
     assert (fast["display_name"], fast["base_rate_per_km2"]) == ("Stratus-2 Fast", "0.18")
     assert fast["required_constellations"] == ["Sentinel1", "Sentinel2"]
     assert [(o["constellation"], o["add_on_rate_per_km2"]) for o in fast["optional_constellations"]] == [("Landsat89", "0.02")]
+
+
+# ------------------------------------------------------------------ rounding per line
+
+
+def test_each_line_is_rounded_on_its_own_and_totals_are_sums_of_rounded_lines():
+    # One date (Apr 1). Clipped tile 0.125 km² × €0.04 = €0.005 -> €0.00 (half-even);
+    # clipped minitile 0.05 km² × €0.10 = €0.005 -> €0.00. Total = €0.00 + €0.00 = €0.00,
+    # not round(€0.010) = €0.01 (DOMAIN.md section 5: rounded per line, totals sum the lines).
+    one_date = Schedule(date(2025, 4, 1), date(2025, 4, 1), 1)
+    result = estimate([grid_item(tile(area="0.125"), minitile(area="0.05"), schedule=one_date)],
+                      checkout_day=CHECKOUT)
+    assert [line.amount for line in imagery(result)] == [Decimal("0.00"), Decimal("0.00")]
+    assert result.total == Decimal("0.00")
+
+
+def test_each_bracket_part_of_a_straddling_line_is_rounded_on_its_own():
+    # Spend so far €999.99, Stratus-2 tile at €0.04: one tile 1 km², one date at Apr 1 -> €0.04 exact.
+    # Bracket 1 has €0.01 left: 0.25 km²·images at €0.04 = €0.01; the remaining 0.75 km²·images at
+    # €0.014 = €0.0105 -> €0.01 (half-even). Total €0.02.
+    one_date = Schedule(date(2025, 4, 1), date(2025, 4, 1), 1)
+    result = estimate([grid_item(tile(area="1"), schedule=one_date)], checkout_day=CHECKOUT,
+                      simulated_spend=Decimal("999.99"))
+    assert [(line.tier, line.quantity, line.amount) for line in imagery(result)] == [
+        (1, Decimal("0.25"), Decimal("0.01")),
+        (2, Decimal("0.75"), Decimal("0.01")),
+    ]
+    assert result.total == Decimal("0.02")

@@ -1,4 +1,15 @@
-"""Properties of the estimate that must hold for any input (hypothesis)."""
+"""Properties of the estimate that must hold for any input (hypothesis).
+
+Money is rounded half-even to cents per line (DOMAIN.md section 5, Decisions), and a line that
+straddles a tier bound is split into one line per bracket, each rounded on its own. So:
+
+- lines add up to the month totals and the total exactly (always);
+- each line is within half a cent of its own quantity × rate;
+- monotonicity (more area or dates never cheaper; more prior spend never dearer) holds exactly for
+  the exact amounts but, after per-line rounding, only within a tolerance of one cent per imagery
+  line of the two estimates compared (each rounding may move a line by up to half a cent, and the
+  rounded spend moving through the brackets shifts a bracket bound by at most that much).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +19,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.pricing.domain import GridCell, PolygonPart, PricingItem, Schedule, estimate
+from services.pricing.domain import GridCell, LineKind, PolygonPart, PricingItem, Schedule, estimate
 
 CHECKOUT = date(2025, 4, 10)
 MODELS = {
@@ -39,6 +50,14 @@ def grid(model, area_list, frequency, length, label="g"):
     )
 
 
+CENT = Decimal("0.01")
+
+
+def tolerance(*estimates) -> Decimal:
+    """One cent per imagery line of the estimates compared (see the module docstring)."""
+    return CENT * max(sum(1 for ln in e.lines if ln.kind is LineKind.IMAGERY) for e in estimates)
+
+
 common = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -50,7 +69,7 @@ def test_total_never_decreases_when_an_area_grows(model, area_list, which, extra
     for build in (polygon, grid):
         before = estimate([build(model, area_list, frequency, length)], checkout_day=CHECKOUT, simulated_spend=spend)
         after = estimate([build(model, grown, frequency, length)], checkout_day=CHECKOUT, simulated_spend=spend)
-        assert after.total >= before.total
+        assert after.total >= before.total - tolerance(before, after)
 
 
 @common
@@ -58,7 +77,7 @@ def test_total_never_decreases_when_an_area_grows(model, area_list, which, extra
 def test_total_never_decreases_when_dates_grow(model, area_list, frequency, length, more_days, spend):
     before = estimate([polygon(model, area_list, frequency, length)], checkout_day=CHECKOUT, simulated_spend=spend)
     after = estimate([polygon(model, area_list, frequency, length + more_days)], checkout_day=CHECKOUT, simulated_spend=spend)
-    assert after.total >= before.total
+    assert after.total >= before.total - tolerance(before, after)
 
 
 @common
@@ -68,7 +87,7 @@ def test_more_spend_already_in_the_month_never_costs_more(model, area_list, freq
     items = [polygon(model, area_list, frequency, length, label="a"), grid(model, area_list, frequency, length, label="b")]
     at_low = estimate(items, checkout_day=CHECKOUT, simulated_spend=low)
     at_high = estimate(items, checkout_day=CHECKOUT, simulated_spend=high)
-    assert at_high.total <= at_low.total
+    assert at_high.total <= at_low.total + tolerance(at_low, at_high)
 
 
 @common
@@ -89,8 +108,8 @@ def test_lines_always_add_up_to_the_totals(model, area_list, frequency, length, 
 
 @common
 @given(models, areas, frequencies, lengths, spends)
-def test_each_line_is_within_a_cent_of_its_quantity_times_rate(model, area, frequency, length, spend):
-    # The displayed quantity is rounded to 6 decimals, so allow that too on top of the cent.
+def test_each_line_is_its_own_quantity_times_rate_rounded_to_cents(model, area, frequency, length, spend):
+    # Half a cent of rounding; the displayed quantity is rounded to 6 decimals, so allow that too.
     result = estimate([grid(model, [area, area + 1, area + 2], frequency, length)], checkout_day=CHECKOUT, simulated_spend=spend)
     for line in result.lines:
-        assert abs(line.quantity * line.rate - line.amount) <= Decimal("0.0100001")
+        assert abs(line.quantity * line.rate - line.amount) <= Decimal("0.0050001")
