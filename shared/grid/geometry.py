@@ -174,7 +174,8 @@ def parse_code(code: str) -> CellId:
 
 def parse_cell(text: str) -> CellId:
     """A GUID or a readable code, validated."""
-    if isinstance(text, str) and "-C" in text.upper():
+    # codes carry the hemisphere letter; hex GUIDs never contain N or S
+    if isinstance(text, str) and not text.lower().startswith("urn:uuid:") and any(ch in "NSns" for ch in text):
         return parse_code(text)
     return decode_guid(text)
 
