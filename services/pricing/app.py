@@ -3,7 +3,7 @@ from pathlib import Path
 
 from services.pricing import handlers
 from services.pricing.settings import PricingSettings
-from shared.service import ServiceSpec
+from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings
 
 
@@ -12,5 +12,9 @@ def spec(settings: PricingSettings | None = None) -> ServiceSpec:
         name="pricing",
         settings=settings or load_settings(PricingSettings),
         migrations=Path(__file__).parent / "migrations",
-        routers=[handlers.router],
+        routers=handlers.routers,
+        consumers=[
+            ConsumerSpec(name="checkout", topics=("pricing.quote.commands",), effects=handlers.checkout_effects),
+            ConsumerSpec(name="spend-ledger", topics=("checkout.order.events",), effects=handlers.ledger_effects),
+        ],
     )

@@ -1,12 +1,87 @@
-"""HTTP routes and Kafka effects of the pricing service: thin (parse, call the domain, persist, enqueue)."""
-from fastapi import APIRouter, Depends
+"""HTTP routes and Kafka effects of the pricing service: thin (parse, call the use case, persist, enqueue)."""
+from __future__ import annotations
 
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from services.pricing import estimates, saga, store
 from shared.auth import Principal, current_principal
+from shared.contracts.checkout import OrderCanceled, OrderPlaced, OrderRenewed, OrderStatusChanged, RenewalStopped
+from shared.contracts.pricing import PriceCheckout
+from shared.inbox import Effect, Incoming
+from shared.problems import Problem, not_found
 
-router = APIRouter(prefix="/v1/estimates", tags=["pricing"])
+models = APIRouter(prefix="/v1/models", tags=["pricing"])
+estimates_router = APIRouter(prefix="/v1/estimates", tags=["pricing"])
+quotes = APIRouter(prefix="/v1/quotes", tags=["pricing"])
+routers = [models, estimates_router, quotes]
 
 
-@router.get("/_ping")
-async def ping(principal: Principal = Depends(current_principal)) -> dict:
-    """Smoke route: proves routing and authentication."""
-    return {"service": "pricing", "account": principal.account}
+@models.get("")
+async def list_models(principal: Principal = Depends(current_principal)) -> dict:
+    """The models, their constellations (required / optional with add-on rates) and the price book."""
+    return estimates.models_view()
+
+
+@estimates_router.post("", status_code=201)
+async def create_estimate(request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
+    """Price one order item, or a cart ``{"items": [...]}``; the result is stored as a quote."""
+    try:
+        body: Any = json.loads(await request.body() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Problem(400, "malformed_json", f"the body is not JSON: {exc}") from None
+    response = await estimates.make_estimate(
+        request.app.state.rt, principal.account, body, request.headers.get("authorization")
+    )
+    return JSONResponse(response, status_code=201, headers={"Location": f"/v1/quotes/{response['quote_id']}"})
+
+
+@quotes.get("/{quote_id}")
+async def get_quote(quote_id: str, request: Request, principal: Principal = Depends(current_principal)) -> dict:
+    """A stored quote of the caller's account (404 for another account's)."""
+    try:
+        ident = uuid.UUID(quote_id)
+    except ValueError:
+        raise not_found("quote", quote_id) from None
+    row = await store.get_quote(request.app.state.rt.pool, ident, principal.account)
+    if row is None:
+        raise not_found("quote", quote_id)
+    return estimates.quote_view(row)
+
+
+# ------------------------------------------------------------------------------ Kafka effects
+
+
+def checkout_effects(rt) -> dict[str, Effect]:
+    """pricing.quote.commands: PriceCheckout -> CheckoutPriced | PricingRejected (outbox)."""
+
+    async def price_checkout(conn, inc: Incoming) -> None:
+        cmd: PriceCheckout = inc.message  # type: ignore[assignment]
+        await store.lock_account(conn, cmd.account_id)
+        reply = await saga.checkout_reply(conn, cmd)
+        await rt.outbox.add(conn, reply, correlation_id=inc.envelope.correlation_id)
+
+    return {PriceCheckout.TYPE: price_checkout}
+
+
+def ledger_effects(rt) -> dict[str, Effect]:
+    """checkout.order.events: placed / renewed / canceled feed the spend ledger; the rest are not ours."""
+
+    async def record(conn, inc: Incoming) -> None:
+        await saga.record_spend(conn, inc.message, inc.envelope.id)
+
+    async def ignore(conn, inc: Incoming) -> None:
+        # Other order events share the topic; accepting them keeps them out of the DLQ.
+        return None
+
+    return {
+        OrderPlaced.TYPE: record,
+        OrderRenewed.TYPE: record,
+        OrderCanceled.TYPE: record,
+        OrderStatusChanged.TYPE: ignore,
+        RenewalStopped.TYPE: ignore,
+    }
