@@ -122,6 +122,7 @@ class OutboxRelay:
         self._last_balance = 0.0
         self._last_purge = 0.0
         self._last_metrics = 0.0
+        self._known_topics: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -223,12 +224,12 @@ class OutboxRelay:
         assert self._conn is not None and self._producer is not None
         rows = await self._conn.fetch(
             """
+            WITH blocked AS (  -- keys whose head row failed and waits for its retry time
+                SELECT DISTINCT shard, partition_key FROM outbox
+                WHERE published_at IS NULL AND next_attempt_at > clock_timestamp() AND shard = ANY($1::int[]))
             SELECT id, topic, partition_key, payload, headers, attempts FROM outbox o
             WHERE published_at IS NULL AND shard = ANY($1::int[])
-              AND NOT EXISTS (SELECT 1 FROM outbox b
-                              WHERE b.published_at IS NULL AND b.shard = o.shard
-                                AND b.partition_key = o.partition_key AND b.id <= o.id
-                                AND b.next_attempt_at > clock_timestamp())
+              AND NOT EXISTS (SELECT 1 FROM blocked b WHERE b.shard = o.shard AND b.partition_key = o.partition_key)
             ORDER BY id LIMIT $2
             """,
             list(self.owned),
@@ -243,17 +244,29 @@ class OutboxRelay:
         for r in rows:
             chains.setdefault((r["topic"], r["partition_key"]), []).append(r)
 
+        # Metadata once per topic, bounded: a topic the broker does not know fails its keys only.
+        topic_error: dict[str, BaseException] = {}
+        for topic in {t for t, _ in chains} - self._known_topics:
+            try:
+                await asyncio.wait_for(self._producer.partitions_for(topic), self.send_timeout)
+                self._known_topics.add(topic)
+            except Exception as exc:
+                topic_error[topic] = exc
+
         async def run_chain(chain: list[asyncpg.Record]) -> tuple[list[int], tuple | None]:
+            first = chain[0]
+            if first["topic"] in topic_error:
+                return [], (first["id"], first["attempts"], topic_error[first["topic"]])
             sent: list[tuple[asyncpg.Record, asyncio.Future]] = []
             failure = None
             for r in chain:
                 try:
-                    fut = await asyncio.wait_for(self._producer.send(
+                    fut = await self._producer.send(
                         r["topic"],
                         value=json.dumps(r["payload"], separators=(",", ":")).encode(),
                         key=r["partition_key"].encode(),
                         headers=kafka_headers(r["headers"]),
-                    ), self.send_timeout)
+                    )
                 except Exception as exc:
                     failure = (r["id"], r["attempts"], exc)
                     break
