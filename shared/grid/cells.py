@@ -162,7 +162,7 @@ class CellId:
 
     @property
     def guid(self) -> str:
-        return str(self.uuid)
+        return guid_of_key(self.key)
 
     @property
     def uuid(self) -> uuid.UUID:
@@ -228,6 +228,30 @@ class CellId:
 
     def __str__(self) -> str:
         return self.code
+
+
+def guid_of_key(key: int) -> str:
+    """The GUID string of a cell key, without building a CellId (fast path for long listings)."""
+    col, row = (key >> 21) & 0xFFF, (key >> 9) & 0xFFF
+    level = (key >> 8) & 1
+    head = bytes(
+        (
+            _MAGIC >> 8,
+            _MAGIC & 0xFF,
+            (key >> 40) & 0xFF,
+            level,
+            (key >> 34) & 0x3F,
+            (key >> 33) & 1,
+            0x80 | (col >> 8),
+            col & 0xFF,
+            0x80 | (row >> 8),
+            row & 0xFF,
+            key & 0xFF if level else 0,
+            0,
+        )
+    )
+    h = (head + zlib.crc32(head).to_bytes(4, "big")).hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def cell_from_key(key: int) -> CellId:

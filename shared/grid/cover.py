@@ -38,6 +38,7 @@ from shared.grid.cells import (
     CellId,
     Level,
     cell_from_key,
+    guid_of_key,
     parse_zone_label,
     zone_epsg,
     zone_label,
@@ -87,6 +88,9 @@ class ZoneCover:
 
     def cells(self) -> list[CellId]:
         return [cell_from_key(int(k)) for k in self.keys]
+
+    def guids(self) -> list[str]:
+        return [guid_of_key(k) for k in self.keys.tolist()]
 
 
 @dataclass(frozen=True)
@@ -341,7 +345,7 @@ def rasterise(geom_utm: BaseGeometry, size: float) -> tuple[np.ndarray, np.ndarr
     return cols.astype(np.int64), rows.astype(np.int64), area
 
 
-def _keys(zone: int, south: bool, level: Level, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def cell_keys(zone: int, south: bool, level: Level, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
     base = (GRID_VERSION << 40) | (zone << 34) | (int(south) << 33)
     if level is Level.TILE:
         return base | (cols << 21) | (rows << 9)
@@ -378,7 +382,7 @@ def cover(
         cols, rows, overlap = rasterise(utm, size)
         if not len(cols):
             continue
-        keys = _keys(zone, south, level, cols, rows)
+        keys = cell_keys(zone, south, level, cols, rows)
         order = np.argsort(keys)
         keys, overlap = keys[order], overlap[order]
         planar_to_geodesic = geodesic_area_m2(piece) / utm.area

@@ -100,6 +100,10 @@ class CoverageLedger:
             k = np.concatenate(keys)
             order = np.argsort(k, kind="stable")
             self._segments.append((k[order], np.concatenate(gids)[order]))
+            # log-structured merging: a new segment merges with older ones of similar size, so
+            # the index stays a few sorted arrays at O(n log n) total cost
+            while len(self._segments) > 1 and len(self._segments[-1][0]) * 2 >= len(self._segments[-2][0]):
+                self._merge_last_two()
             if len(self._segments) > self._MAX_SEGMENTS:
                 self._compact()
 
@@ -107,6 +111,12 @@ class CoverageLedger:
         """Forget a holding (a released reservation, a cancelled order)."""
         for gid in self._holdings.pop(holding_id, ()):
             self._alive[gid] = False
+
+    def _merge_last_two(self) -> None:
+        (k1, g1), (k2, g2) = self._segments[-2], self._segments[-1]
+        k, g = np.concatenate([k1, k2]), np.concatenate([g1, g2])
+        order = np.argsort(k, kind="stable")
+        self._segments[-2:] = [(k[order], g[order])]
 
     def _compact(self) -> None:
         k = np.concatenate([s[0] for s in self._segments])
@@ -148,6 +158,26 @@ class CoverageLedger:
                         acc = acc | dates[g]
                 out[i] = acc
         return out
+
+    def group_dates(self, gid: int) -> DateSet:
+        return self._dates[gid]
+
+    def minitile_entries(self, tile_key: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(minitile keys, group ids)`` of every live entry held for the minitiles of one tile."""
+        base = (tile_key >> 9) << 9
+        lo_q = np.array([base | _MINITILE_BIT], dtype=np.int64)
+        hi_q = np.array([base | 0x1FF], dtype=np.int64)
+        keys_out, gids_out = [], []
+        alive = np.asarray(self._alive) if self._segments else None
+        for keys, gids, lo, hi in self._ranges(lo_q, hi_q):
+            if hi[0] > lo[0]:
+                k, g = keys[lo[0] : hi[0]], gids[lo[0] : hi[0]]
+                live = alive[g]
+                keys_out.append(k[live])
+                gids_out.append(g[live])
+        if not keys_out:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(keys_out), np.concatenate(gids_out)
 
     def minitile_dates(self, tile_key: int) -> dict[int, DateSet]:
         """Held dates of each minitile (by ``CellId.key``) of one tile."""
@@ -237,6 +267,9 @@ def deduplicate(cells: Iterable[CellId], dates: DateSet, ledger: CoverageLedger)
 
     outcomes: list[CellOutcome] = []
     warnings: list[PartlyOwnedTile] = []
+    # groups are shared by many minitiles: intersect each group's dates with a tile's remaining
+    # dates once per call, not once per minitile
+    memo: dict[tuple[int, DateSet], int] = {}
     for cell, mini, owned in zip(unique, is_mini.tolist(), own, strict=True):
         if mini:
             owned = owned | next(parents)
@@ -244,12 +277,29 @@ def deduplicate(cells: Iterable[CellId], dates: DateSet, ledger: CoverageLedger)
         to_buy = dates - owned
         outcomes.append(CellOutcome(cell, owned, to_buy))
         if not mini and to_buy:
-            minis = ledger.minitile_dates(cell.key)
-            hits = [d & to_buy for d in minis.values()]
-            hits = [h for h in hits if h]
-            if hits:
-                union = DateSet()
-                for h in hits:
-                    union = union | h
-                warnings.append(PartlyOwnedTile(cell, owned_minitiles=len(hits), dates=len(union)))
+            warning = _partly_owned(cell, to_buy, ledger, memo)
+            if warning:
+                warnings.append(warning)
     return Deduplication(dates, tuple(outcomes), tuple(warnings))
+
+
+def _partly_owned(tile: CellId, to_buy: DateSet, ledger: CoverageLedger, memo) -> PartlyOwnedTile | None:
+    """The warning for a tile bought whole while some of its minitiles are owned on its dates."""
+    keys, gids = ledger.minitile_entries(tile.key)
+    if not len(keys):
+        return None
+    union = 0  # bitmap relative to to_buy.start (hits are subsets of to_buy)
+    hit_groups = []
+    for g in np.unique(gids).tolist():
+        k = (g, to_buy)
+        hit = memo.get(k)
+        if hit is None:
+            h = ledger.group_dates(g) & to_buy
+            hit = memo[k] = h.bits << (h.start - to_buy.start) if h else 0
+        if hit:
+            hit_groups.append(g)
+            union |= hit
+    if not hit_groups:
+        return None
+    owned_minitiles = len(np.unique(keys[np.isin(gids, hit_groups)]))
+    return PartlyOwnedTile(tile, owned_minitiles=owned_minitiles, dates=union.bit_count())

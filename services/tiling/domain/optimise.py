@@ -21,7 +21,7 @@ import shapely
 
 from shared.grid import CellId, Level, cell_area_km2, cell_from_key, is_whole
 from shared.grid.cover import (
-    _keys,
+    cell_keys,
     geodesic_area_m2,
     normalise_aoi,
     piece_to_utm,
@@ -116,7 +116,7 @@ def optimise(aoi, zones: Iterable[str | int] | None = None) -> OptimisedCover:
         cols, rows, _ = rasterise(piece_to_utm(region, zone, south), Level.MINITILE.size_m)
         if not len(cols):
             continue
-        keys = np.sort(_keys(zone, south, Level.MINITILE, cols, rows))
+        keys = np.sort(cell_keys(zone, south, Level.MINITILE, cols, rows))
         families = keys >> 9
         starts = np.flatnonzero(np.r_[True, families[1:] != families[:-1]])
         ends = np.r_[starts[1:], len(keys)]
