@@ -20,3 +20,5 @@ class AoiRegistered(Message):
     h3_resolution: int
     h3_cells: list[str]  # compacted H3 cover (summary for indexes elsewhere)
     registered_at: datetime
+    total_billable_km2: Decimal | None = None  # sum of billable_areas_km2 (each part at least 0.5 km²)
+    source_format: str | None = None  # detected input format, e.g. "geojson", "shapefile_zip"

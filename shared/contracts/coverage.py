@@ -41,8 +41,12 @@ class ReserveCoverage(Message):
 
 @contract("coverage.release.v1", topic=T_COMMANDS, key="account_id")
 class ReleaseCoverage(Message):
+    """Release a checkout's reservation (saga compensation), or, with `order_ids`, the committed
+    coverage of those orders only (an order cancelled in Review)."""
+
     account_id: str
     checkout_id: str
+    order_ids: list[str] | None = None
 
 
 @contract("coverage.commit.v1", topic=T_COMMANDS, key="account_id")
