@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from shared.geo import ImportedAoi
@@ -22,11 +23,23 @@ def aoi_report(aoi: ImportedAoi) -> dict[str, Any]:
     return report
 
 
+def _km2(x: float) -> Decimal:
+    """An area as a Decimal with 6 decimals (1 m² resolution), for the event contract."""
+    return Decimal(f"{x:.6f}")
+
+
 def registered_facts(aoi: ImportedAoi) -> dict[str, Any]:
-    """The facts ``AoiRegistered`` carries (the geometry itself stays in the service)."""
+    """The facts ``AoiRegistered`` carries, keyed as the contract's fields (the geometry itself
+    stays in the service): per-part geodesic and billable areas, the total geodesic area, the
+    total billable area, the bbox and the compacted H3 cover."""
+    h3s = h3_summary(aoi.geometry)
     return {
-        "part_areas_km2": [p.area_km2 for p in aoi.parts],
-        "billable_km2": aoi.totals.billable_km2,
-        "bbox": aoi.totals.bbox,
-        "h3": h3_summary(aoi.geometry),
+        "part_areas_km2": [_km2(p.area_km2) for p in aoi.parts],
+        "billable_areas_km2": [_km2(p.billable_km2) for p in aoi.parts],
+        "total_area_km2": _km2(aoi.totals.area_km2),
+        "total_billable_km2": _km2(aoi.totals.billable_km2),
+        "bbox": list(aoi.totals.bbox),
+        "h3_resolution": h3s["resolution"],
+        "h3_cells": h3s["cells"],
+        "source_format": aoi.source_format,
     }
