@@ -3,7 +3,7 @@ from pathlib import Path
 
 from services.cart import handlers
 from services.cart.settings import CartSettings
-from shared.service import ServiceSpec
+from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings
 
 
@@ -13,4 +13,7 @@ def spec(settings: CartSettings | None = None) -> ServiceSpec:
         settings=settings or load_settings(CartSettings),
         migrations=Path(__file__).parent / "migrations",
         routers=[handlers.router],
+        consumers=[
+            ConsumerSpec(name="saga", topics=("cart.cart.commands",), effects=handlers.saga_effects),
+        ],
     )

@@ -1,0 +1,32 @@
+"""The cart's pure domain: its state machine and its items' payload/facts."""
+from services.cart.domain.items import (
+    FactsError,
+    canonical_keys,
+    grid_facts,
+    merge_patch,
+    polygon_facts,
+    same_aoi,
+    snapshot,
+    snapshot_payload,
+    stored_payload,
+    union_footprint,
+)
+from services.cart.domain.state import (
+    Cart,
+    CartLocked,
+    CartStatus,
+    FreezeRefusal,
+    IllegalTransition,
+    NotHeld,
+    Transition,
+    close,
+    ensure_editable,
+    freeze,
+    release,
+)
+
+__all__ = [
+    "Cart", "CartLocked", "CartStatus", "FactsError", "FreezeRefusal", "IllegalTransition", "NotHeld", "Transition",
+    "canonical_keys", "close", "ensure_editable", "freeze", "grid_facts", "merge_patch", "polygon_facts", "release",
+    "same_aoi", "snapshot", "snapshot_payload", "stored_payload", "union_footprint",
+]

@@ -1,0 +1,171 @@
+"""Cart items: the shared order-item payload plus the AOI facts kept with it. Pure.
+
+- The payload is ``shared.vocabulary.StoredOrderItem`` (same validators as pricing). It is stored
+  in its canonical JSON form (snake_case names, ``from``/``to``), without the estimate-only fields.
+- A PATCH is a JSON merge patch (RFC 7396) over the stored payload; PascalCase aliases in the patch
+  are mapped to the canonical names first, so ``{"ImageFrequency": 2}`` replaces ``image_frequency``.
+- Facts: for an ``aoi_id`` the AOI service's report (parts with label ``part N`` and their
+  geodesic ``area_km2``) and its geometry; for a grid selection the tiling service's resolved cells
+  (guid, level tile|minitile, area_km2) and warnings, and the union of the cell footprints.
+- ``snapshot`` builds the self-contained ``ItemSnapshot`` that ``CartFrozen`` carries.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from pydantic import AliasChoices
+
+from shared.contracts.common import Cell, ItemSnapshot, Part
+from shared.vocabulary import StoredOrderItem
+
+ESTIMATE_ONLY = ("wkt", "geojson", "simulated_spend")
+AOI_KEYS = ("aoi_id", "tile_guids", "minitile_guids")
+_KM2_PLACES = Decimal("0.000001")
+
+
+def _alias_map() -> dict[str, str]:
+    """Every accepted key (field name, canonical JSON name, PascalCase alias) -> canonical JSON name."""
+    out: dict[str, str] = {}
+    for name, info in StoredOrderItem.model_fields.items():
+        canonical = info.serialization_alias or name
+        out[name] = canonical
+        out[canonical] = canonical
+        if isinstance(info.validation_alias, AliasChoices):
+            for choice in info.validation_alias.choices:
+                if isinstance(choice, str):
+                    out[choice] = canonical
+    return out
+
+
+ALIASES = _alias_map()
+
+
+def canonical_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    """The same payload with every known key under its canonical name (unknown keys kept as they are).
+    When a payload gives a field twice (``from`` and ``From``), the canonical spelling wins."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = ALIASES.get(key, key)
+        if name in out and key != name:
+            continue
+        out[name] = value
+    return out
+
+
+def stored_payload(item: StoredOrderItem) -> dict[str, Any]:
+    """The canonical JSON form kept in the cart (and shown, and sent to pricing)."""
+    data = item.model_dump(mode="json", by_alias=True)
+    for key in ESTIMATE_ONLY:
+        data.pop(key, None)
+    for key in AOI_KEYS:
+        if data.get(key) is None:
+            data.pop(key, None)
+    return data
+
+
+def snapshot_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as ``ItemSnapshot.item``: StoredOrderItem's JSON form with field names (by_alias=False)."""
+    return StoredOrderItem.model_validate(payload).model_dump(mode="json", by_alias=False)
+
+
+def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7396 merge patch of the top-level payload: null removes a field (``to: null`` = recurring,
+    which is also the default), any other value replaces it whole."""
+    merged = dict(stored)
+    for key, value in canonical_keys(patch).items():
+        if value is None:
+            merged.pop(key, None)
+            if key == "to":
+                merged["to"] = None
+        else:
+            merged[key] = value
+    return merged
+
+
+def same_aoi(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two canonical payloads name the same AOI (so the kept facts still hold)."""
+    def key(p: dict[str, Any]):
+        return (p.get("aoi_id"), tuple(sorted(p.get("tile_guids") or ())), tuple(sorted(p.get("minitile_guids") or ())))
+    return key(a) == key(b)
+
+
+def km2(value: Any) -> str:
+    """An area (float, int, str, Decimal) as a km² string with at most 6 decimals (1 m²)."""
+    if isinstance(value, float):
+        value = repr(value)
+    d = Decimal(str(value)).quantize(_KM2_PLACES).normalize() + Decimal(0)
+    return format(d, "f")
+
+
+def _plain(geojson: Any) -> Any:
+    """GeoJSON with lists only (shapely's mapping gives tuples)."""
+    return json.loads(json.dumps(geojson)) if geojson is not None else None
+
+
+class FactsError(ValueError):
+    """A peer's answer lacks what the cart must keep."""
+
+
+def polygon_facts(aoi_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Facts of a stored AOI from the AOI service's ``GET /v1/aois/{id}`` body."""
+    report = body.get("report") if isinstance(body.get("report"), dict) else body
+    raw_parts = report.get("parts") if isinstance(report, dict) else None
+    if not isinstance(raw_parts, list) or not raw_parts:
+        raise FactsError(f"the AOI service's answer for {aoi_id} has no parts")
+    parts = []
+    for i, part in enumerate(raw_parts):
+        if not isinstance(part, dict) or "area_km2" not in part:
+            raise FactsError(f"part {i + 1} of AOI {aoi_id} has no area_km2")
+        index = part.get("index", i + 1)
+        entry = {"label": f"part {index}", "index": index, "area_km2": km2(part["area_km2"])}
+        if part.get("billable_km2") is not None:
+            entry["billable_km2"] = km2(part["billable_km2"])
+        parts.append(entry)
+    totals = report.get("totals") if isinstance(report.get("totals"), dict) else None
+    return {"aoi_id": aoi_id, "parts": parts, "totals": totals, "footprint": _plain(body.get("geometry"))}
+
+
+def grid_facts(body: dict[str, Any]) -> dict[str, Any]:
+    """Facts of a grid selection from the tiling service's ``POST /v1/tiles/resolve`` body.
+    The footprint is left to ``union_footprint`` (shapely; callers run it off the event loop)."""
+    cells = []
+    for level, key in (("tile", "tiles"), ("minitile", "minitiles")):
+        listed = body.get(key) or []
+        if not isinstance(listed, list):
+            raise FactsError(f"the tiling service's '{key}' is not a list")
+        for cell in listed:
+            if not isinstance(cell, dict) or "guid" not in cell or "area_km2" not in cell:
+                raise FactsError(f"a resolved {level} lacks its guid or area_km2")
+            entry = {"guid": str(cell["guid"]), "level": level, "area_km2": km2(cell["area_km2"])}
+            for extra in ("code", "zone", "epsg"):
+                if cell.get(extra) is not None:
+                    entry[extra] = cell[extra]
+            cells.append(entry)
+    if not cells:
+        raise FactsError("the tiling service resolved the selection to no cells")
+    warnings = body.get("warnings") or []
+    return {"cells": cells, "warnings": list(warnings), "footprint": None}
+
+
+def union_footprint(footprints: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The union of cell footprints (GeoJSON) as one GeoJSON geometry."""
+    from shapely.geometry import mapping, shape
+    from shapely.ops import unary_union
+
+    shapes = [shape(f) for f in footprints if f]
+    if not shapes:
+        return None
+    return _plain(mapping(unary_union(shapes)))
+
+
+def snapshot(item_id: str, payload: dict[str, Any], mode: str, facts: dict[str, Any]) -> ItemSnapshot:
+    """The self-contained snapshot of one item for CartFrozen."""
+    if mode == "polygon":
+        parts = [Part(label=p["label"], area_km2=Decimal(p["area_km2"])) for p in facts.get("parts", [])]
+        return ItemSnapshot(item_id=item_id, item=snapshot_payload(payload), mode="polygon", parts=parts,
+                            footprint=facts.get("footprint"))
+    cells = [Cell(guid=c["guid"], level=c["level"], area_km2=Decimal(c["area_km2"])) for c in facts.get("cells", [])]
+    return ItemSnapshot(item_id=item_id, item=snapshot_payload(payload), mode="grid", cells=cells,
+                        footprint=facts.get("footprint"))
