@@ -89,9 +89,12 @@ class InboxConsumer:
         headers = decode_headers(rec.headers)
         try:
             env = Envelope.from_headers(headers)
+            if env.type not in REGISTRY:
+                raise EnvelopeError(f"ce_type {env.type!r} is not a known message type")
             effect = self.accepts.get(env.type)
-            if effect is None:
-                raise EnvelopeError(f"ce_type {env.type!r} is not accepted by {self.name}")
+            if effect is None:  # a known message meant for other consumers of the topic
+                HANDLED.labels(self.name, "ignored").inc()
+                return "ignored"
             model = REGISTRY[env.type]
             try:
                 payload = json.loads(rec.value or b"")

@@ -1,9 +1,9 @@
 """Composition of the checkout service."""
 from pathlib import Path
 
-from services.checkout import handlers
+from services.checkout.handlers import http, production, renewals, saga
 from services.checkout.settings import CheckoutSettings
-from shared.service import ServiceSpec
+from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings
 
 
@@ -12,5 +12,10 @@ def spec(settings: CheckoutSettings | None = None) -> ServiceSpec:
         name="checkout",
         settings=settings or load_settings(CheckoutSettings),
         migrations=Path(__file__).parent / "migrations",
-        routers=[handlers.router],
+        routers=[http.router],
+        consumers=[
+            ConsumerSpec("saga", ("cart.cart.events", "tiling.coverage.events", "pricing.quote.events"), saga.effects),
+            ConsumerSpec("production", ("partner.order.events",), production.effects),
+        ],
+        background=[saga.expire_steps, renewals.renewal_job],
     )

@@ -8,3 +8,9 @@ class CheckoutSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="CHECKOUT_", extra="ignore")
     port: int = 8105
+    step_timeout_seconds: float = 30.0
+    deadline_scan_seconds: float = 1.0
+    renewal_interval_seconds: float = 60.0
+    # ce_source of a partner -> the accounts it may act for; "/production" may act for every account.
+    production_source: str = "/production"
+    partners: dict[str, list[str]] = {}

@@ -191,3 +191,25 @@ async def test_broker_restart_while_writing_loses_nothing(probe_schema, database
     records = await read_topic(kafka_bootstrap, topic, until_count=600, timeout=60)
     assert written == 600
     assert {ProbeEvent.model_validate_json(r.value).seq for r in records} == set(range(600))
+
+
+async def test_unknown_message_type_goes_to_dlq_but_a_known_type_for_others_is_skipped(probe_schema, database_url, kafka_bootstrap, unique):
+    from shared.inbox import InboxConsumer, Record
+    import shared.contracts  # noqa: F401  (registers cart.item_removed.v1)
+
+    schema, pool = probe_schema
+    topic = await make_topic(kafka_bootstrap, f"test.{unique}.events", partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        consumer = InboxConsumer("mixed", pool, producer, accepts={})
+        other = Envelope(type="cart.item_removed.v1", source="/services/cart", subject="c1")
+        unknown = Envelope(type="cart.exploded.v9", source="/services/cart", subject="c1")
+        body = json.dumps({"cart_id": "c1", "account_id": "a", "item_id": "i"}).encode()
+        r1 = await consumer.handle(Record(topic, 0, 0, b"c1", body, kafka_headers(other.headers())))
+        r2 = await consumer.handle(Record(topic, 0, 1, b"c1", body, kafka_headers(unknown.headers())))
+    finally:
+        await producer.stop()
+    assert (r1, r2) == ("ignored", "dead_lettered")
+    dlq = await read_topic(kafka_bootstrap, f"{topic}.dlq", until_count=1)
+    assert headers(dlq[0])["dlq_reason"] == "ce_type 'cart.exploded.v9' is not a known message type"

@@ -1,0 +1,86 @@
+"""The order aggregate's state machine (DOMAIN.md section 7): one table of legal transitions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    REVIEW = "Review"
+    PREPARING = "Preparing"
+    AWAITING = "AwaitingSatelliteProducts"
+    PROCESSING = "Processing"
+    PREDICTING = "Predicting"
+    PROCESSING_PREDICTING = "ProcessingPredicting"
+    COMPLETED = "Completed"
+    UP_TO_DATE = "UpToDate"
+    CANCELED = "Canceled"
+
+
+S = OrderStatus
+_WORKING = {S.PROCESSING, S.PREDICTING, S.PROCESSING_PREDICTING}
+
+# Production reports may move an order along these edges. Completed is for fixed windows,
+# UpToDate for recurring orders (which go back to AwaitingSatelliteProducts for the next month's
+# imagery). Canceled is reached only through the customer's cancel in Review (see cancel_decision).
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.REVIEW: frozenset({S.PREPARING}),
+    S.PREPARING: frozenset({S.AWAITING}),
+    S.AWAITING: frozenset(_WORKING),
+    S.PROCESSING: frozenset({S.PREDICTING, S.PROCESSING_PREDICTING, S.COMPLETED, S.UP_TO_DATE}),
+    S.PREDICTING: frozenset({S.PROCESSING, S.PROCESSING_PREDICTING, S.COMPLETED, S.UP_TO_DATE}),
+    S.PROCESSING_PREDICTING: frozenset({S.PROCESSING, S.PREDICTING, S.COMPLETED, S.UP_TO_DATE}),
+    S.UP_TO_DATE: frozenset({S.AWAITING, S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELED: frozenset(),
+}
+LIVE = frozenset(set(OrderStatus) - {S.COMPLETED, S.CANCELED})
+
+
+class IllegalTransition(ValueError):
+    """A move the order state machine does not allow (the message says which and why)."""
+
+
+def parse_status(text: str) -> OrderStatus:
+    try:
+        return OrderStatus(text)
+    except ValueError:
+        names = ", ".join(s.value for s in OrderStatus)
+        raise IllegalTransition(f"unknown order status {text!r}; known: {names}") from None
+
+
+def transition(current: OrderStatus, target: OrderStatus, *, recurring: bool) -> OrderStatus:
+    """The new status, or IllegalTransition naming both ends."""
+    if target == S.CANCELED:
+        raise IllegalTransition(f"{current} -> Canceled: orders are canceled by the customer (in Review only)")
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (terminal)"
+        raise IllegalTransition(f"{current} -> {target} is not allowed; from {current}: {allowed}")
+    if target == S.COMPLETED and recurring and current != S.UP_TO_DATE:
+        raise IllegalTransition(f"{current} -> Completed: a recurring order becomes UpToDate, not Completed")
+    if target == S.UP_TO_DATE and not recurring:
+        raise IllegalTransition(f"{current} -> UpToDate: only recurring orders are UpToDate; a fixed window is Completed")
+    return target
+
+
+@dataclass(frozen=True)
+class CancelDecision:
+    kind: str  # "full" | "stop_renewal" | "refused"
+    reason: str = ""
+
+
+def cancel_decision(status: OrderStatus, *, recurring: bool, renewal_stopped: bool) -> CancelDecision:
+    """Full cancel (refund, spend reversed) only in Review; afterwards a recurring order can only
+    stop its next renewal; anything else is refused with the reason."""
+    if status == S.REVIEW:
+        return CancelDecision("full")
+    if status == S.CANCELED:
+        return CancelDecision("refused", "the order is already canceled")
+    if not recurring:
+        return CancelDecision("refused", f"the order is in {status}; only orders in Review can be canceled "
+                                         "(a fixed-window order is produced once accepted)")
+    if status == S.COMPLETED:
+        return CancelDecision("refused", "the order is completed; nothing is left to stop")
+    if renewal_stopped:
+        return CancelDecision("refused", "the next renewal is already stopped")
+    return CancelDecision("stop_renewal")
