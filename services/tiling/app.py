@@ -1,9 +1,10 @@
 """Composition of the tiling service."""
 from pathlib import Path
 
-from services.tiling import handlers
+from services.tiling import coverage, handlers
 from services.tiling.settings import TilingSettings
-from shared.service import ServiceSpec
+from shared.contracts.coverage import T_COMMANDS
+from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings
 
 
@@ -12,5 +13,6 @@ def spec(settings: TilingSettings | None = None) -> ServiceSpec:
         name="tiling",
         settings=settings or load_settings(TilingSettings),
         migrations=Path(__file__).parent / "migrations",
-        routers=[handlers.router],
+        routers=[handlers.router, handlers.coverage_router],
+        consumers=[ConsumerSpec(name="coverage", topics=(T_COMMANDS,), effects=coverage.effects)],
     )

@@ -2,8 +2,9 @@
 
 State machine (one table, DOMAIN/STYLE: illegal moves raise):
 
-    reserved --commit--> committed
-    reserved --release--> released
+    reserved  --commit-->        committed
+    reserved  --release-->       released   (saga compensation: the checkout failed)
+    committed --release_order--> released   (the order was cancelled, e.g. in Review)
 
 While reserved or committed, the pairs are held in the ledger and count as owned for every later
 request of the same ledger key, so two checkouts racing cannot both buy the same pair (the
@@ -37,7 +38,7 @@ class ReservationStatus(StrEnum):
 
 TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
     ReservationStatus.RESERVED: frozenset({ReservationStatus.COMMITTED, ReservationStatus.RELEASED}),
-    ReservationStatus.COMMITTED: frozenset(),
+    ReservationStatus.COMMITTED: frozenset({ReservationStatus.RELEASED}),
     ReservationStatus.RELEASED: frozenset(),
 }
 
@@ -74,6 +75,16 @@ class CoverageReservation:
         self.events.append(CoverageCommitted(self.reservation_id))
 
     def release(self) -> None:
+        """Saga compensation: only a reservation not yet committed can be released this way."""
+        if self.status is not ReservationStatus.RESERVED:
+            raise IllegalReservationTransition(self.reservation_id, self.status.value, "released")
+        self._move(ReservationStatus.RELEASED)
+        self.events.append(CoverageReleased(self.reservation_id))
+
+    def release_order(self) -> None:
+        """The order holding this coverage was cancelled: committed coverage is freed."""
+        if self.status is not ReservationStatus.COMMITTED:
+            raise IllegalReservationTransition(self.reservation_id, self.status.value, "released (order cancelled)")
         self._move(ReservationStatus.RELEASED)
         self.events.append(CoverageReleased(self.reservation_id))
 
@@ -123,4 +134,9 @@ class CoverageBook:
 
     def release(self, reservation: CoverageReservation) -> None:
         reservation.release()
+        self.ledger(reservation.ledger_key).drop(reservation.reservation_id)
+
+    def release_order(self, reservation: CoverageReservation) -> None:
+        """A cancelled order's committed coverage stops counting as owned."""
+        reservation.release_order()
         self.ledger(reservation.ledger_key).drop(reservation.reservation_id)

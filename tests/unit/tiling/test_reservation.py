@@ -31,7 +31,7 @@ def reserved():
 def test_the_transition_table():
     assert TRANSITIONS == {
         ReservationStatus.RESERVED: {ReservationStatus.COMMITTED, ReservationStatus.RELEASED},
-        ReservationStatus.COMMITTED: set(),
+        ReservationStatus.COMMITTED: {ReservationStatus.RELEASED},
         ReservationStatus.RELEASED: set(),
     }
 
@@ -68,3 +68,18 @@ def test_illegal_moves_raise(first, second):
         getattr(book, second)(r)
     assert e.value.code == "illegal_reservation_transition"
     assert "r1" in str(e.value)
+
+
+def test_a_cancelled_order_releases_its_committed_coverage():
+    book, r = reserved()
+    book.commit(r)
+    book.release_order(r)
+    assert r.status is ReservationStatus.RELEASED
+    assert r.events[-1] == CoverageReleased("r1")
+    assert book.preview(KEY, [TILE], DATES).owned_pairs == 0
+
+
+def test_release_order_of_a_reservation_not_committed_raises():
+    book, r = reserved()
+    with pytest.raises(IllegalReservationTransition):
+        book.release_order(r)
