@@ -104,5 +104,9 @@ def plan(geom: BaseGeometry, *, h3_max_km2: float) -> QueryPlan:
     bbox_km2 = measure.bbox_area_m2((w, s, e, n)) / 1e6 if e > w and n > s else 0.0
     if bbox_km2 > h3_max_km2:
         return QueryPlan(geom, bounds, None)
-    cells = query_cells(geom)
+    # The H3 covering reads polygons only: points and lines are looked up through a thin buffer
+    # around them (about a metre; it contains them, so the covering stays a superset).
+    polygonal = shapely.get_type_id(geom) in (3, 6) or all(
+        shapely.get_type_id(g) in (3, 6) for g in shapely.get_parts(geom))
+    cells = query_cells(geom if polygonal else shapely.buffer(geom, 1e-5, quad_segs=2))
     return QueryPlan(geom, bounds, cells)
