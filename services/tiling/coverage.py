@@ -8,6 +8,7 @@ already finished checkout replies the event anyway (nothing left to do).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -150,7 +151,8 @@ async def reserve(rt: Runtime, conn: asyncpg.Connection, msg: ReserveCoverage) -
     for item in items:
         ledger = ledgers[item.key]
         cells = [c for _, c in item.cells]
-        result = deduplicate(cells, item.dates, ledger) if item.deduplicate else no_deduplication(cells, item.dates)
+        # CPU work off the event loop (the transaction stays open on this connection meanwhile)
+        result = await asyncio.to_thread(deduplicate if item.deduplicate else _no_dedup, cells, item.dates, ledger)
         groups = result.to_buy_groups()
         for group in groups:
             await store.insert_group(conn, item.key, msg.checkout_id, item.item_id, group)
@@ -161,6 +163,10 @@ async def reserve(rt: Runtime, conn: asyncpg.Connection, msg: ReserveCoverage) -
     await store.record_checkout(conn, msg.account_id, msg.checkout_id, "reserved", reserved.model_dump(mode="json"))
     await rt.outbox.add(conn, reserved)
     return reserved
+
+
+def _no_dedup(cells, dates: DateSet, _ledger: CoverageLedger) -> Deduplication:
+    return no_deduplication(cells, dates)
 
 
 # ---------------------------------------------------------------------------------------- release

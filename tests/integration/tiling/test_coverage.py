@@ -232,3 +232,38 @@ async def test_the_account_lock_serialises_concurrent_transactions(tiling, datab
     assert r1.items[0].owned_pairs == 0
     assert r2.items[0].owned_pairs == 6  # 2 cells x 3 dates
     assert waited >= 0.8
+
+
+async def test_the_map_viewport_lists_owned_and_reserved_cells(tiling, kafka_bootstrap, unique):
+    from .geometry import MINI, TILE_E0, TILE_N0, lonlat
+
+    account = f"acct-g-{unique}"
+    await reserve(kafka_bootstrap, account, f"c1-{unique}", item("i1", [mini(TILE, 17), mini(TILE, 18)], [D1, D2]))
+    await commit(kafka_bootstrap, account, f"c1-{unique}", {"i1": f"o1-{unique}"})
+    await reserve(kafka_bootstrap, account, f"c2-{unique}", item("i1", [tile(TILE2)], [D3], model="Nimbus"))
+
+    # a viewport around minitiles 17/18 of TILE only (TILE2 lies 51 km further east)
+    w, s = lonlat(TILE_E0 + 0.5 * MINI, TILE_N0 + 0.5 * MINI)
+    e, n = lonlat(TILE_E0 + 3.5 * MINI, TILE_N0 + 2.5 * MINI)
+    h = tiling.auth(account)
+    r = await tiling.client.get("/v1/coverage", params={"bbox": f"{w},{s},{e},{n}"}, headers=h)
+    assert r.status_code == 200, r.text
+    cells = r.json()["cells"]
+    assert [(c["code"], c["status"], c["dates"], c["order_ids"]) for c in cells] == [
+        ("33N-C0009-R0100-M017", "committed", ["2025-04-01", "2025-04-04"], [f"o1-{unique}"]),
+        ("33N-C0009-R0100-M018", "committed", ["2025-04-01", "2025-04-04"], [f"o1-{unique}"]),
+    ]
+    assert all(c["model"] == "Stratus2" and sorted(c["constellations"]) == sorted(ALL) for c in cells)
+    assert all("footprint" in c for c in cells)
+
+    # a wider viewport over both tiles, filtered by model: the reserved Nimbus tile only
+    w, s = lonlat(TILE_E0, TILE_N0)
+    e, n = lonlat(TILE_E0 + 2 * 51_200 - 1_000, TILE_N0 + 51_200 - 1_000)
+    r = await tiling.client.get("/v1/coverage", params={"bbox": f"{w},{s},{e},{n}", "model": "Nimbus"}, headers=h)
+    assert [(c["code"], c["status"], c["dates"]) for c in r.json()["cells"]] == [
+        ("33N-C0010-R0100", "reserved", ["2025-04-07"])]
+    # someone else's viewport is empty; a continent is too large a viewport
+    r = await tiling.client.get("/v1/coverage", params={"bbox": f"{w},{s},{e},{n}"}, headers=tiling.auth("nobody"))
+    assert r.json()["cells"] == []
+    r = await tiling.client.get("/v1/coverage", params={"bbox": "-120,-50,120,70"}, headers=h)
+    assert r.status_code == 422 and r.json()["code"] == "viewport_too_large"
