@@ -76,7 +76,7 @@ async def grid_selection_facts(rt: Any, payload: StoredOrderItem, authorization:
         raise Problem(503, "tiling_service_unavailable",
                       "the tiling service did not answer while resolving the grid selection; nothing was "
                       "changed, try again shortly") from None
-    if response.status_code in (400, 404, 422):
+    if 400 <= response.status_code < 500 and response.status_code not in (401, 403, 408, 429):
         detail, errors = _problem_detail(response)
         raise Problem(422, "invalid_grid_selection", f"the grid selection cannot be resolved: {detail}",
                       errors=errors or [{"field": "tile_guids" if payload.tile_guids else "minitile_guids",

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from shared.grid import parse_code
-from tests.integration.cart.conftest import ALL_THREE, events_of, types
+from tests.integration.cart.conftest import ALL_THREE, events_of, square_wkt, types, upload_aoi
 
 pytestmark = pytest.mark.integration
 
@@ -54,15 +54,14 @@ async def test_create_read_list_and_other_accounts_get_404(cart, unique):
     assert (await cart.client.get(f"/v1/carts/{cid}")).status_code == 401
 
 
-async def test_polygon_item_keeps_the_aoi_facts_and_the_live_estimate_prices_it(cart, peers, unique):
+async def test_polygon_item_keeps_the_aoi_facts_and_the_live_estimate_prices_it(services, cart, unique):
     me = f"poly-{unique}"
-    aoi_id = f"aoi-{unique}"
-    peers.add_aoi(aoi_id, [12.0])
+    # 0.005° x 0.005° at the equator: about 0.5566 km x 0.5529 km = 0.308 km², under the 0.5 km² minimum
+    aoi = await upload_aoi(services, me, square_wkt(10.0, 0.0, 0.005))
+    aoi_id = aoi["id"]
     cid = (await new_cart(cart, me))["id"]
-    h = cart.auth(me)
-    token = h["Authorization"]
 
-    r = await cart.client.post(f"/v1/carts/{cid}/items", json=worked({"aoi_id": aoi_id}), headers=h)
+    r = await cart.client.post(f"/v1/carts/{cid}/items", json=worked({"aoi_id": aoi_id}), headers=cart.auth(me))
     assert r.status_code == 201, r.text
     item = r.json()
     assert r.headers["location"] == f"/v1/carts/{cid}/items/{item['id']}"
@@ -70,26 +69,34 @@ async def test_polygon_item_keeps_the_aoi_facts_and_the_live_estimate_prices_it(
     assert item["item"] == {"aoi_id": aoi_id, "model": "Stratus2", "constellations": ALL_THREE, "from": "2025-04-01",
                             "to": "2025-04-30", "image_frequency": 3, "reference_date": "2025-01-01",
                             "storage_months": 1, "api_requests": 1, "tile_deduplication": False}
-    assert item["aoi"]["parts"] == [{"label": "part 1", "index": 1, "area_km2": "12", "billable_km2": "12"}]
+    [part] = item["aoi"]["parts"]
+    assert (part["label"], part["index"], part["billable_km2"]) == ("part 1", 1, "0.5")
+    assert 0.30 < float(part["area_km2"]) < 0.32
     assert item["footprint"]["type"] == "GeometryCollection"
-    assert (f"/v1/aois/{aoi_id}", token) in peers.seen  # read as the caller
+
+    # another account cannot add this AOI: the AOI service answers 404 to them
+    theirs = (await new_cart(cart, f"other-{unique}"))["id"]
+    r = await cart.client.post(f"/v1/carts/{theirs}/items", json=worked({"aoi_id": aoi_id}),
+                               headers=cart.auth(f"other-{unique}"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "aoi_id"
+    assert "not found" in r.json()["detail"]
 
     body = (await cart.client.get(f"/v1/carts/{cid}", headers=cart.auth(me))).json()
     assert body["estimate_note"] is None, body["estimate_note"]
     est = body["estimate"]
-    # 12 km² × 10 image dates (Apr 1, 4, ..., 28) = 120 km²·images × €0.20 = €24.00 (DOMAIN.md section 5)
-    assert (est["total"], est["currency"]) == ("24.00", "EUR")
+    # billed at the 0.5 km² minimum × 10 image dates (Apr 1, 4, ..., 28) = 5 km²·images × €0.20 = €1.00
+    assert (est["total"], est["currency"]) == ("1.00", "EUR")
     assert est["quote_id"] and est["expires_at"]
     assert [d["dates"] for d in est["image_dates"]] == [[f"2025-04-{d:02d}" for d in range(1, 29, 3)]]
     assert {line["item"] for line in est["lines"]} == {item["id"]}
-    assert body["items"][0]["estimate"] == {"total": "24.00", "due_at_checkout": "24.00", "currency": "EUR"}
+    assert body["items"][0]["estimate"] == {"total": "1.00", "due_at_checkout": "1.00", "currency": "EUR"}
 
     events = await events_of(cart.env["KAFKA_BOOTSTRAP_SERVERS"], cid)
     assert types(events) == ["cart.item_added.v1"]
     assert events[0][1]["item_id"] == item["id"] and events[0][1]["item"]["aoi_id"] == aoi_id
 
 
-async def test_grid_item_is_resolved_by_tiling_and_priced(cart, peers, unique):
+async def test_grid_item_is_resolved_by_tiling_and_priced(cart, unique):
     me = f"grid-{unique}"
     cid = (await new_cart(cart, me))["id"]
     r = await cart.client.post(f"/v1/carts/{cid}/items", json=worked({"TileGuids": [FULL_TILE]}),
@@ -118,10 +125,9 @@ async def test_grid_item_is_resolved_by_tiling_and_priced(cart, peers, unique):
     assert body["estimate"]["total"] == "1022.12"
 
 
-async def test_bad_configuration_is_a_422_naming_the_field(cart, peers, unique):
+async def test_bad_configuration_is_a_422_naming_the_field(services, cart, unique):
     me = f"bad-{unique}"
-    aoi_id = f"aoi-bad-{unique}"
-    peers.add_aoi(aoi_id, [3.0])
+    aoi_id = (await upload_aoi(services, me, square_wkt(10.0, 1.0, 0.02)))["id"]
     cid = (await new_cart(cart, me))["id"]
     cases = [
         (worked({"aoi_id": aoi_id}) | {"ImageFrequency": 9}, "ImageFrequency", "between 1"),
@@ -147,14 +153,12 @@ async def test_bad_configuration_is_a_422_naming_the_field(cart, peers, unique):
     assert body["items"] == []
 
 
-async def test_patch_and_delete_items_emit_events(cart, peers, unique):
+async def test_patch_and_delete_items_emit_events(services, cart, unique):
     me = f"edit-{unique}"
-    aoi_id = f"aoi-edit-{unique}"
-    peers.add_aoi(aoi_id, [12.0])
+    aoi_id = (await upload_aoi(services, me, square_wkt(10.0, 2.0, 0.02)))["id"]
     cid = (await new_cart(cart, me))["id"]
     item = (await cart.client.post(f"/v1/carts/{cid}/items", json=worked({"aoi_id": aoi_id}),
                                    headers=cart.auth(me))).json()
-    reads = sum(1 for path, _ in peers.seen if path == f"/v1/aois/{aoi_id}")
 
     r = await cart.client.patch(f"/v1/carts/{cid}/items/{item['id']}", json={"ImageFrequency": 1, "To": None},
                                 headers=cart.auth(me))
@@ -162,8 +166,7 @@ async def test_patch_and_delete_items_emit_events(cart, peers, unique):
     patched = r.json()
     assert (patched["item"]["image_frequency"], patched["item"]["to"]) == (1, None)
     assert patched["aoi"] == item["aoi"]
-    # the AOI did not change, so its facts were kept and not read again
-    assert sum(1 for path, _ in peers.seen if path == f"/v1/aois/{aoi_id}") == reads
+    assert patched["updated_at"] > item["updated_at"]
 
     r = await cart.client.patch(f"/v1/carts/{cid}/items/{item['id']}", json={"image_frequency": 0},
                                 headers=cart.auth(me))
@@ -187,10 +190,9 @@ async def test_patch_and_delete_items_emit_events(cart, peers, unique):
     assert {e[1]["item_id"] for e in events} == {item["id"]}
 
 
-async def test_idempotency_key_replays_and_refuses_a_different_body(cart, peers, unique):
+async def test_idempotency_key_replays_and_refuses_a_different_body(services, cart, unique):
     me, other = f"idem-{unique}", f"idem2-{unique}"
-    aoi_id = f"aoi-idem-{unique}"
-    peers.add_aoi(aoi_id, [12.0])
+    aoi_id = (await upload_aoi(services, me, square_wkt(10.0, 3.0, 0.02)))["id"]
     key = f"k-{unique}"
 
     first = await cart.client.post("/v1/carts", headers={**cart.auth(me), "Idempotency-Key": key})
@@ -232,29 +234,31 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(cart, peers,
     assert types(events) == ["cart.item_added.v1", "cart.item_removed.v1", "cart.item_added.v1"]
 
 
-async def test_an_unavailable_peer_is_a_503_and_nothing_changes(cart, peers, unique):
+async def test_an_unavailable_peer_is_a_503_and_nothing_changes(services, cart, unique):
     me = f"down-{unique}"
-    aoi_id = f"aoi-slow-{unique}"
-    peers.add_aoi(aoi_id, [12.0])
+    aoi_id = (await upload_aoi(services, me, square_wkt(10.0, 4.0, 0.02)))["id"]
     cid = (await new_cart(cart, me))["id"]
-    peers.aoi_delay = 2.0  # the cart waits 1 s (CART_PEER_TIMEOUT_SECONDS)
+    services["aoi"].kill()
     try:
         r = await cart.client.post(f"/v1/carts/{cid}/items", json=worked({"aoi_id": aoi_id}), headers=cart.auth(me))
     finally:
-        peers.aoi_delay = 0.0
+        await services["aoi"].restart()
     assert r.status_code == 503 and r.json()["code"] == "aoi_service_unavailable"
     assert "nothing was changed" in r.json()["detail"]
-    peers.tiling_status = 500
+    services["tiling"].kill()
     try:
         r = await cart.client.post(f"/v1/carts/{cid}/items", json=worked({"tile_guids": [FULL_TILE]}),
                                    headers=cart.auth(me))
     finally:
-        peers.tiling_status = None
+        await services["tiling"].restart()
     assert r.status_code == 503 and r.json()["code"] == "tiling_service_unavailable"
     assert (await cart.client.get(f"/v1/carts/{cid}", headers=cart.auth(me))).json()["items"] == []
+    # back up: the same add works
+    r = await cart.client.post(f"/v1/carts/{cid}/items", json=worked({"aoi_id": aoi_id}), headers=cart.auth(me))
+    assert r.status_code == 201, r.text
 
 
-async def test_without_pricing_the_cart_shows_a_note_instead_of_the_estimate(services, peers, unique):
+async def test_without_pricing_the_cart_shows_a_note_instead_of_the_estimate(services, unique):
     cart, pricing = services["cart"], services["pricing"]
     me = f"nopricing-{unique}"
     cid = (await new_cart(cart, me))["id"]

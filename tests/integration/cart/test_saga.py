@@ -11,7 +11,7 @@ import pytest
 from shared.contracts.cart import CartFrozen, CloseCart, FreezeCart, ReleaseCart
 from shared.grid import parse_code
 from shared.vocabulary import StoredOrderItem
-from tests.integration.cart.conftest import ALL_THREE, events_of, send_commands, types
+from tests.integration.cart.conftest import ALL_THREE, events_of, send_commands, square_wkt, types, upload_aoi
 
 pytestmark = pytest.mark.integration
 
@@ -21,9 +21,11 @@ CONFIG = {"model": "Stratus2", "constellations": ALL_THREE, "from": "2025-04-01"
           "image_frequency": 3, "reference_date": "2025-01-01"}
 
 
-async def cart_with_items(cart, peers, account: str, unique: str) -> tuple[str, dict, dict]:
-    aoi_id = f"aoi-saga-{unique}"
-    peers.add_aoi(aoi_id, [12.0, 0.25])
+async def cart_with_items(services, account: str) -> tuple[str, dict, dict]:
+    cart = services["cart"]
+    # two parts: 0.03° and 0.005° squares near the equator (about 11.1 km² and 0.31 km²)
+    wkt = f"GEOMETRYCOLLECTION({square_wkt(20.0, 0.0, 0.03)},{square_wkt(20.1, 0.0, 0.005)})"
+    aoi_id = (await upload_aoi(services, account, wkt))["id"]
     cid = (await cart.client.post("/v1/carts", headers=cart.auth(account))).json()["id"]
     poly = await cart.client.post(f"/v1/carts/{cid}/items", json={"aoi_id": aoi_id, **CONFIG}, headers=cart.auth(account))
     grid = await cart.client.post(f"/v1/carts/{cid}/items",
@@ -37,10 +39,10 @@ def of_type(events, ce_type: str) -> list[dict]:
     return [body for t, body in events if t == ce_type]
 
 
-async def test_freeze_snapshot_then_release_then_close(cart, peers, unique):
+async def test_freeze_snapshot_then_release_then_close(services, cart, unique):
     me = f"saga-{unique}"
     bootstrap = cart.env["KAFKA_BOOTSTRAP_SERVERS"]
-    cid, poly, grid = await cart_with_items(cart, peers, me, unique)
+    cid, poly, grid = await cart_with_items(services, me)
     k1, k2 = f"chk1-{unique}", f"chk2-{unique}"
 
     await send_commands(bootstrap, [FreezeCart(cart_id=cid, account_id=me, checkout_id=k1)])
@@ -51,14 +53,16 @@ async def test_freeze_snapshot_then_release_then_close(cart, peers, unique):
     assert list(by_id) == [poly["id"], grid["id"]]
     p, g = by_id[poly["id"]], by_id[grid["id"]]
     assert p.mode == "polygon" and p.cells == []
-    assert [(x.label, x.area_km2) for x in p.parts] == [("part 1", Decimal("12")), ("part 2", Decimal("0.25"))]
+    assert [(x.label, x.area_km2) for x in p.parts] == [(q["label"], Decimal(q["area_km2"])) for q in poly["aoi"]["parts"]]
+    assert [x.label for x in p.parts] == ["part 1", "part 2"]
+    assert 11.0 < float(p.parts[0].area_km2) < 11.2 and 0.30 < float(p.parts[1].area_km2) < 0.32
     assert p.footprint["type"] == "GeometryCollection"
     assert g.mode == "grid" and g.parts == []
     assert [(c.guid, c.level, c.area_km2) for c in g.cells] == [
         (FULL_TILE, "tile", Decimal("2621.44")), (MINITILE, "minitile", Decimal("10.24"))]
     assert g.footprint["type"] in ("Polygon", "MultiPolygon")
     # the payload is self-contained: the shared order item, validated as such
-    assert StoredOrderItem.model_validate(p.item).aoi_id == f"aoi-saga-{unique}"
+    assert StoredOrderItem.model_validate(p.item).aoi_id == poly["item"]["aoi_id"]
     assert StoredOrderItem.model_validate(g.item).tile_deduplication is True
 
     # frozen: every change is refused with a 409 naming the checkout
@@ -126,10 +130,10 @@ async def test_freeze_refusals_empty_unknown_and_foreign(cart, unique):
     assert body["status"] == "open"
 
 
-async def test_a_redelivered_command_is_applied_once(cart, peers, unique, database_url):
+async def test_a_redelivered_command_is_applied_once(services, cart, unique, database_url):
     me = f"redeliver-{unique}"
     bootstrap = cart.env["KAFKA_BOOTSTRAP_SERVERS"]
-    cid, _, _ = await cart_with_items(cart, peers, me, unique)
+    cid, _, _ = await cart_with_items(services, me)
     freeze = FreezeCart(cart_id=cid, account_id=me, checkout_id=f"k-{unique}")
     ids = await send_commands(bootstrap, [freeze])
     await send_commands(bootstrap, [freeze, freeze], ids=[ids[0], ids[0]])
@@ -146,7 +150,7 @@ async def test_a_redelivered_command_is_applied_once(cart, peers, unique, databa
     assert n == 2
 
 
-async def test_concurrent_adds_and_a_freeze_never_interleave(cart, peers, unique):
+async def test_concurrent_adds_and_a_freeze_never_interleave(cart, unique):
     """Every add that succeeded is in the frozen snapshot; every other add was refused with 409."""
     me = f"race-{unique}"
     bootstrap = cart.env["KAFKA_BOOTSTRAP_SERVERS"]
