@@ -10,6 +10,7 @@ must agree); without it the account's ledger spend of the month is used.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -108,9 +109,14 @@ def parse_estimate_request(body: Any) -> EstimateRequest:
 
 
 async def make_estimate(
-    rt: Any, account: str, body: Any, authorization: str | None, *, now: datetime | None = None
-) -> dict[str, Any]:
-    """Price a request for ``account`` and store it as a quote; returns the response body."""
+    rt: Any, account: str, raw: bytes | str, authorization: str | None, *, now: datetime | None = None
+) -> tuple[dict[str, Any], str]:
+    """Price a request (the raw JSON body) for ``account`` and store it as a quote; returns the
+    response body and its JSON text (serialised once: the same text is stored and sent)."""
+    try:
+        body = json.loads(raw or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Problem(400, "malformed_json", f"the body is not JSON: {exc}") from None
     request = parse_estimate_request(body)
     now = now or datetime.now(UTC)
     today: date = now.date()
@@ -151,12 +157,14 @@ async def make_estimate(
         "items": [r.summary() for r in resolved],
         "warnings": [f"{r.item.label}: {w}" for r in resolved for w in r.warnings],
     }
+    text = json.dumps(response, separators=(",", ":"))
     await store.insert_quote(
-        rt.pool, quote_id=quote_id, account_id=account, request=body, response=response,
+        rt.pool, quote_id=quote_id, account_id=account, request_json=json.dumps(body, separators=(",", ":")),
+        response_json=text,
         total=result.total, due_at_checkout=result.due_at_checkout,
         price_book_version=result.price_book_version, created_at=now, expires_at=expires_at,
     )
-    return response
+    return response, text
 
 
 def _is_large(resolved: list[ResolvedItem]) -> bool:

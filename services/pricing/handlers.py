@@ -1,19 +1,17 @@
 """HTTP routes and Kafka effects of the pricing service: thin (parse, call the use case, persist, enqueue)."""
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.pricing import estimates, saga, store
 from shared.auth import Principal, current_principal
 from shared.contracts.checkout import OrderCanceled, OrderPlaced, OrderRenewed, OrderStatusChanged, RenewalStopped
 from shared.contracts.pricing import PriceCheckout
 from shared.inbox import Effect, Incoming
-from shared.problems import Problem, not_found
+from shared.problems import not_found
 
 models = APIRouter(prefix="/v1/models", tags=["pricing"])
 estimates_router = APIRouter(prefix="/v1/estimates", tags=["pricing"])
@@ -28,16 +26,13 @@ async def list_models(principal: Principal = Depends(current_principal)) -> dict
 
 
 @estimates_router.post("", status_code=201)
-async def create_estimate(request: Request, principal: Principal = Depends(current_principal)) -> JSONResponse:
+async def create_estimate(request: Request, principal: Principal = Depends(current_principal)) -> Response:
     """Price one order item, or a cart ``{"items": [...]}``; the result is stored as a quote."""
-    try:
-        body: Any = json.loads(await request.body() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Problem(400, "malformed_json", f"the body is not JSON: {exc}") from None
-    response = await estimates.make_estimate(
-        request.app.state.rt, principal.account, body, request.headers.get("authorization")
+    response, text = await estimates.make_estimate(
+        request.app.state.rt, principal.account, await request.body(), request.headers.get("authorization")
     )
-    return JSONResponse(response, status_code=201, headers={"Location": f"/v1/quotes/{response['quote_id']}"})
+    return Response(text, status_code=201, media_type="application/json",
+                    headers={"Location": f"/v1/quotes/{response['quote_id']}"})
 
 
 @quotes.get("/{quote_id}")

@@ -40,8 +40,8 @@ async def insert_quote(
     *,
     quote_id: uuid.UUID,
     account_id: str,
-    request: Any,
-    response: Mapping[str, Any],
+    request_json: str,
+    response_json: str,
     total: Decimal,
     due_at_checkout: Decimal,
     price_book_version: str,
@@ -52,9 +52,9 @@ async def insert_quote(
         """
         INSERT INTO quotes (quote_id, account_id, request, response, total, due_at_checkout,
                             price_book_version, created_at, expires_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        VALUES ($1, $2, $3::text::json, $4::text::json, $5, $6, $7, $8, $9)
         """,
-        quote_id, account_id, request, dict(response), total, due_at_checkout, price_book_version,
+        quote_id, account_id, request_json, response_json, total, due_at_checkout, price_book_version,
         created_at, expires_at,
     )
 

@@ -2,8 +2,9 @@
 CREATE TABLE quotes (
     quote_id           uuid        PRIMARY KEY,
     account_id         text        NOT NULL,
-    request            jsonb       NOT NULL,
-    response           jsonb       NOT NULL,
+    -- json (kept as sent), not jsonb: quotes are written on every estimate and read back whole.
+    request            json        NOT NULL,
+    response           json        NOT NULL,
     total              numeric(14, 2) NOT NULL,
     due_at_checkout    numeric(14, 2) NOT NULL,
     price_book_version text        NOT NULL,

@@ -1,0 +1,192 @@
+"""Pricing benchmark: a year of daily dates over 500 tiles + 2,000 minitiles.
+
+    python bench/pricing.py [--repeat 30] [--rate 100] [--seconds 20] [--skip-http]
+
+(1) In-process, no I/O: (a) the calculator alone (``estimate`` on a resolved item), (b) the whole
+    request path minus HTTP and the database: validate the payload, decode the 2,500 GUIDs and their
+    areas, price, build the JSON response and serialise it.
+(2) Over HTTP: starts the pricing service as its own process on a fresh database (like the tests),
+    then a second process sends ``POST /v1/estimates`` at a steady open-loop rate (default 100/s) and
+    reports latency p50/p90/p99/max, measured from each request's scheduled send time (so a stall
+    delays the requests queued behind it too, no coordinated omission), and the error count.
+Prints figures; asserts nothing. Needs the local Kafka and Postgres (`make setup`).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.pricing.domain import estimate, estimate_payload, pricing_item_from_payload  # noqa: E402
+from services.pricing.resolve import _cell, grid_cells  # noqa: E402
+from shared.grid import CellId, is_whole  # noqa: E402
+from shared.vocabulary import OrderItem  # noqa: E402
+
+DSN = os.environ.get("DATABASE_URL", "postgresql://tessera:tessera@127.0.0.1:55432/tessera")
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+
+def payload() -> dict:
+    """500 whole tiles of zone 33N and 2,000 minitiles of 8 further tiles; daily for 2025."""
+    whole = [c for row in range(60, 160) for col in range(3, 17)
+             if is_whole(c := CellId(33, False, col, row))]
+    tiles = [c.guid for c in whole[:500]]
+    minis = [t.minitile_at(m).guid for t in whole[500:508] for m in range(250)]
+    return {"tile_guids": tiles, "minitile_guids": minis, "model": "Stratus2",
+            "constellations": ["Sentinel1", "Sentinel2", "Landsat89"],
+            "from": "2025-01-01", "to": "2025-12-31", "image_frequency": 1}
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def show(name: str, ms: list[float]) -> None:
+    print(f"  {name:<44} n={len(ms):<5} p50 {pct(ms, 50):7.1f} ms   p90 {pct(ms, 90):7.1f} ms   "
+          f"p99 {pct(ms, 99):7.1f} ms   max {max(ms):7.1f} ms")
+
+
+def in_process(repeat: int) -> None:
+    body = payload()
+    item = OrderItem.model_validate(body)
+    resolved = pricing_item_from_payload(item, label="item", cells=grid_cells(item))
+    day = date(2026, 1, 15)
+    estimate([resolved], checkout_day=day)  # warm-up (caches)
+    calc, full, cold = [], [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        estimate([resolved], checkout_day=day)
+        calc.append((time.perf_counter() - t) * 1000)
+    for _ in range(repeat):
+        t = time.perf_counter()
+        parsed = OrderItem.model_validate(json.loads(json.dumps(body)))
+        cells = grid_cells(parsed)
+        result = estimate([pricing_item_from_payload(parsed, label="item", cells=cells)], checkout_day=day)
+        json.dumps(estimate_payload(result))
+        full.append((time.perf_counter() - t) * 1000)
+    for _ in range(repeat):
+        _cell.cache_clear()
+        t = time.perf_counter()
+        parsed = OrderItem.model_validate(json.loads(json.dumps(body)))
+        cells = grid_cells(parsed)
+        result = estimate([pricing_item_from_payload(parsed, label="item", cells=cells)], checkout_day=day)
+        json.dumps(estimate_payload(result))
+        cold.append((time.perf_counter() - t) * 1000)
+    lines = estimate([resolved], checkout_day=day)
+    print(f"In-process ({len(body['tile_guids'])} tiles + {len(body['minitile_guids'])} minitiles, "
+          f"365 daily dates; total EUR {lines.total}, {len(lines.lines)} lines):")
+    show("calculator only (estimate)", calc)
+    show("validate + cells (cached) + price + JSON", full)
+    show("validate + cells (cold cache) + price + JSON", cold)
+
+
+# ------------------------------------------------------------------------------ HTTP load
+
+
+def load_process(url: str, token: str, rate: float, seconds: float, out) -> None:
+    """The second process: open-loop load at ``rate``/s for ``seconds``; sends back latencies."""
+    import httpx
+
+    body = json.dumps(payload()).encode()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    async def main():
+        latencies, errors, statuses = [], 0, {}
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        async with httpx.AsyncClient(base_url=url, timeout=30.0, limits=limits) as client:
+            for _ in range(5):  # warm-up (connections, caches)
+                await client.post("/v1/estimates", content=body, headers=headers)
+
+            async def one(at: float):
+                nonlocal errors
+                delay = at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                try:
+                    r = await client.post("/v1/estimates", content=body, headers=headers)
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                    if r.status_code != 201:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append((time.perf_counter() - at) * 1000)
+
+            start = time.perf_counter() + 0.1
+            n = int(rate * seconds)
+            await asyncio.gather(*(one(start + i / rate) for i in range(n)))
+            elapsed = time.perf_counter() - start
+        out.send({"cpu": time.process_time(), "latencies": latencies, "errors": errors, "statuses": statuses, "elapsed": elapsed, "n": n})
+
+    asyncio.run(main())
+
+
+async def over_http(rate: float, seconds: float) -> None:
+    from shared.auth import mint
+    from tests.support import infra
+    from tests.support.services import ServiceProcess
+
+    database = await infra.fresh_database(DSN)
+    os.environ.setdefault("TESSERA_TEST_PORT_BASE", "18600")
+    svc = ServiceProcess("pricing", database, KAFKA)
+    svc.port = int(os.environ.get("PRICING_BENCH_PORT", "18603"))
+    svc.base_url = f"http://127.0.0.1:{svc.port}"
+    svc.env["PRICING_PORT"] = str(svc.port)
+    svc.env["PRICING_LOG_LEVEL"] = "WARNING"
+    try:
+        svc.start()
+        await svc.wait_ready()
+        cpu_before = _cpu_seconds(svc.proc.pid)
+        parent, child = mp.Pipe()
+        proc = mp.get_context("spawn").Process(target=load_process,
+                                               args=(svc.base_url, mint("bench"), rate, seconds, child))
+        proc.start()
+        result = await asyncio.to_thread(parent.recv)
+        proc.join()
+        service_cpu = _cpu_seconds(svc.proc.pid) - cpu_before
+        lat = result["latencies"]
+        print(f"Over HTTP (pricing as its own process, load from a second process, {rate:.0f} req/s open loop "
+              f"for {seconds:.0f} s; request ~{len(json.dumps(payload())) // 1024} KiB; each quote stored in Postgres):")
+        show("POST /v1/estimates", lat)
+        print(f"  achieved {result['n'] / result['elapsed']:.1f} req/s; statuses {result['statuses']}; "
+              f"errors {result['errors']}; mean {statistics.mean(lat):.1f} ms")
+        done = sum(result["statuses"].values()) + 5
+        print(f"  service CPU {service_cpu:.1f} s for {done} requests = {service_cpu / done * 1000:.1f} ms CPU per request "
+              f"(its one event loop saturates near {done / service_cpu:.0f} req/s on one core)")
+        print(f"  load process CPU {result['cpu']:.1f} s (it shares the {os.cpu_count()} CPUs with the service and Postgres)")
+    finally:
+        svc.stop()
+        await svc.client.aclose()
+        await infra.drop_database(DSN, database)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    print(f"bench/pricing.py at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs")
+    in_process(args.repeat)
+    if not args.skip_http:
+        asyncio.run(over_http(args.rate, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
