@@ -44,6 +44,14 @@ from shared.problems import Problem, not_found
 
 router = APIRouter(prefix="/v1/aois", tags=["aoi"])
 
+
+
+async def authenticated(request: Request) -> Principal:
+    """shared.auth.current_principal as an async dependency: FastAPI runs a sync dependency in a
+    worker thread, a hop that costs more than verifying the token itself."""
+    return current_principal(request)
+
+
 MAX_NAME = 200
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -263,7 +271,7 @@ def _limit(value: Any, settings: AoiSettings) -> int:
 
 
 @router.post("", status_code=201)
-async def create_aoi(request: Request, principal: Principal = Depends(current_principal)):
+async def create_aoi(request: Request, principal: Principal = Depends(authenticated)):
     """Import, validate and store an AOI; emits AoiRegistered through the outbox."""
     rt = request.app.state.rt
     settings: AoiSettings = rt.settings
@@ -283,7 +291,7 @@ async def create_aoi(request: Request, principal: Principal = Depends(current_pr
         if stored is None:  # a concurrent request with the same key won
             existing = await store.by_idempotency_key(conn, principal.account, key)
             return _replay(existing, request_hash)
-        facts = registered_facts(aoi)
+        facts = registered_facts(aoi, row["h3"])
         await rt.outbox.add(conn, AoiRegistered(aoi_id=stored["id"], account_id=principal.account,
                                                 name=stored["name"], registered_at=stored["created_at"],
                                                 **facts))
@@ -314,31 +322,33 @@ def _row(aoi: ImportedAoi, upload: Upload, account: str, key: str | None, reques
         "bbox": [float(v) for v in aoi.totals.bbox],
         "h3_resolution": h3s["resolution"],
         "h3_cells": h3s["cells"],
+        "h3": h3s,
         "idempotency_key": key,
         "request_hash": request_hash,
     }
 
 
 @router.post(":validate")
-async def validate_aoi(request: Request, principal: Principal = Depends(current_principal)):
+async def validate_aoi(request: Request, principal: Principal = Depends(authenticated)):
     """The import as a dry run: the normalised geometry and report, or the refusal; nothing stored."""
     settings: AoiSettings = request.app.state.rt.settings
     upload = await read_upload(request, settings)
     aoi = await run_import(upload, settings)
-    return {"valid": True, "name": upload.name, "source_format": aoi.source_format,
-            "geometry": aoi.to_geojson(), "report": _public_report(aoi_report(aoi))}
+    # a dry run has no use for the H3 cover (it only serves the stored index)
+    return JSONResponse({"valid": True, "name": upload.name, "source_format": aoi.source_format,
+                         "geometry": aoi.to_geojson(), "report": aoi.report()})
 
 
 @router.get("/{aoi_id}")
-async def get_aoi(aoi_id: str, request: Request, principal: Principal = Depends(current_principal)):
+async def get_aoi(aoi_id: str, request: Request, principal: Principal = Depends(authenticated)):
     row = await store.get(request.app.state.rt.pool, principal.account, aoi_id)
     if row is None:
         raise not_found("AOI", aoi_id)
-    return aoi_body(row)
+    return JSONResponse(aoi_body(row))
 
 
 @router.get("")
-async def list_aois(request: Request, principal: Principal = Depends(current_principal)):
+async def list_aois(request: Request, principal: Principal = Depends(authenticated)):
     """The account's AOIs, newest first; ``intersects`` or ``bbox`` narrows to an overlap query."""
     rt = request.app.state.rt
     q = request.query_params
@@ -346,16 +356,16 @@ async def list_aois(request: Request, principal: Principal = Depends(current_pri
     after = _decode_cursor(q.get("cursor"))
     if q.get("intersects") is not None or q.get("bbox") is not None:
         query = _query_plan(q.get("intersects"), q.get("bbox"), rt.settings)
-        return await _overlap(rt, principal.account, query, limit, after)
+        return JSONResponse(await _overlap(rt, principal.account, query, limit, after))
     rows = await store.page(rt.pool, principal.account, limit + 1, after)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [summary_body(r) for r in rows],
-            "next_cursor": _encode_cursor(rows[-1]) if more else None}
+    return JSONResponse({"items": [summary_body(r) for r in rows],
+                         "next_cursor": _encode_cursor(rows[-1]) if more else None})
 
 
 @router.post(":search")
-async def search_aois(request: Request, principal: Principal = Depends(current_principal)):
+async def search_aois(request: Request, principal: Principal = Depends(authenticated)):
     """The overlap query with a JSON body: {"intersects": GeoJSON or WKT} or {"bbox": [w, s, e, n]},
     optional "limit" and "cursor"."""
     rt = request.app.state.rt
@@ -372,8 +382,8 @@ async def search_aois(request: Request, principal: Principal = Depends(current_p
         bbox = ",".join(str(v) for v in bbox)
     query = _query_plan(body.get("intersects") or body.get("geometry"), bbox, rt.settings)
     limit = _limit(body.get("limit"), rt.settings)
-    after = _decode_cursor(body.get("cursor"))
-    return await _overlap(rt, principal.account, query, limit, after)
+    after = _decode_cursor(body.get("cursor") if isinstance(body.get("cursor"), str) else None)
+    return JSONResponse(await _overlap(rt, principal.account, query, limit, after))
 
 
 def _query_plan(intersects: Any, bbox: Any, settings: AoiSettings) -> QueryPlan:

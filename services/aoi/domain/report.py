@@ -10,7 +10,7 @@ from shared.geo import ImportedAoi
 from .h3index import h3_summary
 
 
-def aoi_report(aoi: ImportedAoi) -> dict[str, Any]:
+def aoi_report(aoi: ImportedAoi, h3: dict[str, Any] | None = None) -> dict[str, Any]:
     """``{source_format, parts: [...], totals: {...}, warnings: [...], h3: {...}}``.
 
     Each part: ``index, kind, area_km2, billable_km2, bbox [w, s, e, n], bbox_width_m,
@@ -19,7 +19,7 @@ def aoi_report(aoi: ImportedAoi) -> dict[str, Any]:
     H3: ``{resolution, cells (compacted), cell_count}``.
     """
     report = aoi.report()
-    report["h3"] = h3_summary(aoi.geometry)
+    report["h3"] = h3 if h3 is not None else h3_summary(aoi.geometry)
     return report
 
 
@@ -28,11 +28,11 @@ def _km2(x: float) -> Decimal:
     return Decimal(f"{x:.6f}")
 
 
-def registered_facts(aoi: ImportedAoi) -> dict[str, Any]:
+def registered_facts(aoi: ImportedAoi, h3: dict[str, Any] | None = None) -> dict[str, Any]:
     """The facts ``AoiRegistered`` carries, keyed as the contract's fields (the geometry itself
     stays in the service): per-part geodesic and billable areas, the total geodesic area, the
-    total billable area, the bbox and the compacted H3 cover."""
-    h3s = h3_summary(aoi.geometry)
+    total billable area, the bbox and the compacted H3 cover (``h3``: a summary already computed)."""
+    h3s = h3 if h3 is not None else h3_summary(aoi.geometry)
     return {
         "part_areas_km2": [_km2(p.area_km2) for p in aoi.parts],
         "billable_areas_km2": [_km2(p.billable_km2) for p in aoi.parts],
