@@ -195,3 +195,15 @@ async def test_optimise_buys_the_whole_tile_from_110_minitiles_and_minitiles_at_
     assert out["minitiles_km2"] == pytest.approx(1024.0)
     # (32,000 - 200) x (32,000 - 200) m = 1,011.24 km2 -> 512 / 1,011.24 = 0.5063
     assert out["cost_factor"] == pytest.approx(0.5063, abs=5e-4)
+
+
+async def test_a_bbox_across_the_antimeridian(tiling):
+    # minLon > maxLon: the box 179.8 E .. 179.8 W at 16-16.1 S is split at 180; zone 60 (174..180 E,
+    # widened to 180.25) and zone 1 (180..174 W, widened from 179.75 E) both cover it, in the south
+    h = tiling.auth("acct-http")
+    r = await tiling.client.post("/v1/tiles/search", json={"bbox": [179.8, -16.1, -179.8, -16.0]}, headers=h)
+    assert r.status_code == 200, r.text
+    assert {c["zone"] for c in r.json()["tiles"]} == {"60S", "1S"}
+    assert {c["epsg"] for c in r.json()["tiles"]} == {32760, 32701}
+    r = await tiling.client.post("/v1/tiles/search", json={"bbox": [10, 50, 10, 51]}, headers=h)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_bbox"
