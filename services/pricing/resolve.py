@@ -256,8 +256,10 @@ async def resolve_estimate_item(
                             "this estimate prices every selected cell and date, checkout will deduplicate"]
             else:
                 resolved_dedup = "applied"
+                # tiling answers in canonical (lower-case) form; the customer may have sent upper case
+                canonical = {c.key: str(UUID(c.key)) for c in cells}
                 cells = [
-                    GridCell(c.key, c.level, c.area_km2, owned.get(c.key, frozenset())) if c.key in owned else c
+                    GridCell(c.key, c.level, c.area_km2, owned[canonical[c.key]]) if canonical[c.key] in owned else c
                     for c in cells
                 ]
                 owned_count = sum(len(c.excluded_dates) for c in cells)

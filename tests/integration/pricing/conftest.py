@@ -46,8 +46,10 @@ class FakePeers:
             if self.tiling_delay:
                 await asyncio.sleep(self.tiling_delay)
             wanted = set(body["dates"])
-            return {"owned": [{"guid": g, "dates": [d for d in ds if d in wanted]}
-                              for g, ds in self.owned.items() if g in body["cells"]]}
+            # like tiling: GUIDs are compared decoded (case-insensitive) and echoed as the caller sent them
+            sent = {g.lower(): g for g in body["cells"]}
+            return {"owned": [{"guid": sent[g.lower()], "dates": [d for d in ds if d in wanted]}
+                              for g, ds in self.owned.items() if g.lower() in sent]}
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

@@ -153,6 +153,16 @@ async def test_deduplication_prices_only_the_pairs_not_owned(pricing, peers, uni
     assert sent == {"model": "Stratus2", "constellations": ALL_THREE, "cells": [guid], "dates": APRIL_DATES}
 
 
+async def test_deduplication_applies_to_guids_sent_in_upper_case(pricing, peers, unique):
+    # Same figures as above (5 of 10 dates owned -> EUR 524.29); the customer typed the GUID in upper
+    # case and tiling echoes it as sent.
+    guid = CellId(33, False, 6, 100).guid.upper()
+    peers.owned[guid] = APRIL_DATES[:5]
+    r = await post(pricing, f"acct-{unique}", worked_example(tile_guids=[guid], tile_deduplication=True))
+    assert r.status_code == 201, r.text
+    assert (r.json()["total"], r.json()["items"][0]["owned_pairs"]) == ("524.29", 5)
+
+
 async def test_when_tiling_does_not_answer_in_time_the_estimate_prices_everything_and_says_so(pricing, peers, unique):
     guid = CellId(33, False, 7, 100).guid
     peers.owned[guid] = APRIL_DATES
