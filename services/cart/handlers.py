@@ -46,6 +46,7 @@ from services.cart.domain import (
     same_aoi,
     snapshot,
     stored_payload,
+    with_resolved_selection,
 )
 from shared.auth import Principal, current_principal
 from shared.contracts.cart import (
@@ -165,6 +166,14 @@ def _parse_item(body: Any) -> StoredOrderItem:
         return StoredOrderItem.model_validate(body)
     except ValidationError as exc:
         raise _validation_problem(exc) from None
+
+
+def _kept_payload(payload: StoredOrderItem, facts: dict[str, Any]) -> dict[str, Any]:
+    """The canonical payload kept with the item; a grid selection as tiling normalised it."""
+    stored = stored_payload(payload)
+    if payload.aoi_mode == "grid":
+        stored = stored_payload(StoredOrderItem.model_validate(with_resolved_selection(stored, facts)))
+    return stored
 
 
 def _locked_problem(exc: CartLocked) -> Problem:
@@ -321,7 +330,7 @@ async def add_item(cart_id: str, request: Request, principal: Principal = Depend
         if await store.count_items(conn, cart_id) >= rt.settings.max_items_per_cart:
             raise Problem(409, "cart_full", f"cart {cart_id} already holds {rt.settings.max_items_per_cart} items, "
                           "the most one cart may hold; check it out or use another cart")
-        stored = stored_payload(payload)
+        stored = _kept_payload(payload, facts)
         row = await store.insert_item(conn, cart_id, uuid.uuid4(), stored, payload.aoi_mode, facts)
         await store.touch(conn, cart_id)
         await rt.outbox.add(conn, CartItemAdded(cart_id=cart_id, account_id=principal.account,
@@ -355,6 +364,7 @@ async def update_item(cart_id: str, item_id: str, request: Request,
             facts = current["facts"]
         else:
             facts = await peers.facts_of(rt, payload, auth)
+            stored = _kept_payload(payload, facts)
         return current, payload, stored, facts
 
     async def apply(conn, prepared):

@@ -10,6 +10,7 @@ from services.cart.domain.items import (
     snapshot_payload,
     stored_payload,
     union_footprint,
+    with_resolved_selection,
 )
 from services.cart.domain.state import (
     Cart,
@@ -28,5 +29,5 @@ from services.cart.domain.state import (
 __all__ = [
     "Cart", "CartLocked", "CartStatus", "FactsError", "FreezeRefusal", "IllegalTransition", "NotHeld", "Transition",
     "canonical_keys", "close", "ensure_editable", "freeze", "grid_facts", "merge_patch", "polygon_facts", "release",
-    "same_aoi", "snapshot", "snapshot_payload", "stored_payload", "union_footprint",
+    "same_aoi", "snapshot", "snapshot_payload", "stored_payload", "union_footprint", "with_resolved_selection",
 ]

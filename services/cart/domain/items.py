@@ -66,8 +66,21 @@ def stored_payload(item: StoredOrderItem) -> dict[str, Any]:
 
 
 def snapshot_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload as ``ItemSnapshot.item``: StoredOrderItem's JSON form with field names (by_alias=False)."""
-    return StoredOrderItem.model_validate(payload).model_dump(mode="json", by_alias=False)
+    """The payload as ``ItemSnapshot.item``: StoredOrderItem's full JSON form in the shared vocabulary
+    (``from``, not the Python attribute ``from_``: the checkout service reads ``item["from"]``)."""
+    return StoredOrderItem.model_validate(payload).model_dump(mode="json", by_alias=True)
+
+
+def with_resolved_selection(payload: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """A grid payload whose GUID lists are the tiling service's normalised selection (duplicates
+    dropped, minitiles of selected tiles folded in), so the live estimate (which reads the GUIDs)
+    prices the same cells as the checkout (which reads the kept cells)."""
+    out = {k: v for k, v in payload.items() if k not in ("tile_guids", "minitile_guids")}
+    for key, level in (("tile_guids", "tile"), ("minitile_guids", "minitile")):
+        guids = [c["guid"] for c in facts.get("cells", []) if c["level"] == level]
+        if guids:
+            out[key] = guids
+    return out
 
 
 def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

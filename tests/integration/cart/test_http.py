@@ -276,3 +276,19 @@ async def test_without_pricing_the_cart_shows_a_note_instead_of_the_estimate(ser
         await pricing.restart()
     body = (await cart.client.get(f"/v1/carts/{cid}", headers=cart.auth(me))).json()
     assert body["estimate"]["total"] == "1017.00" and body["estimate_note"] is None
+
+
+async def test_a_grid_item_keeps_the_selection_as_tiling_normalised_it(cart, unique):
+    me = f"fold-{unique}"
+    cid = (await new_cart(cart, me))["id"]
+    inside = parse_code("33N-C0012-R0107-M005").guid  # a minitile of FULL_TILE
+    r = await cart.client.post(f"/v1/carts/{cid}/items",
+                               json=worked({"tile_guids": [FULL_TILE], "minitile_guids": [inside]}), headers=cart.auth(me))
+    assert r.status_code == 201, r.text
+    item = r.json()
+    # the minitile is part of the selected tile: kept once, as the tile, with tiling's warning
+    assert [(c["guid"], c["level"]) for c in item["cells"]] == [(FULL_TILE, "tile")]
+    assert item["item"]["tile_guids"] == [FULL_TILE] and "minitile_guids" not in item["item"]
+    assert item["warnings"], item
+    body = (await cart.client.get(f"/v1/carts/{cid}", headers=cart.auth(me))).json()
+    assert body["estimate"]["total"] == "1017.00"  # the tile alone (worked example), not tile + minitile

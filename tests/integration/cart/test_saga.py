@@ -64,6 +64,7 @@ async def test_freeze_snapshot_then_release_then_close(services, cart, unique):
     # the payload is self-contained: the shared order item, validated as such
     assert StoredOrderItem.model_validate(p.item).aoi_id == poly["item"]["aoi_id"]
     assert StoredOrderItem.model_validate(g.item).tile_deduplication is True
+    assert (p.item["from"], p.item["to"], p.item["image_frequency"]) == ("2025-04-01", "2025-04-30", 3)
 
     # frozen: every change is refused with a 409 naming the checkout
     body = (await cart.client.get(f"/v1/carts/{cid}", headers=cart.auth(me))).json()

@@ -16,6 +16,7 @@ from services.cart.domain import (
     snapshot,
     stored_payload,
     union_footprint,
+    with_resolved_selection,
 )
 from shared.contracts.common import ItemSnapshot
 from shared.vocabulary import StoredOrderItem
@@ -127,7 +128,9 @@ def test_snapshot_of_a_polygon_item_is_self_contained():
     snap = snapshot("item-1", stored, "polygon", facts)
     assert snap.mode == "polygon" and snap.cells == []
     assert [(p.label, p.area_km2) for p in snap.parts] == [("part 1", Decimal("12"))]
-    assert snap.item["from_"] == "2025-04-01" and snap.item["aoi_id"] == "aoi-1"
+    # the shared vocabulary's names ("from"), as the checkout service reads them
+    assert snap.item["from"] == "2025-04-01" and snap.item["aoi_id"] == "aoi-1" and "from_" not in snap.item
+    assert snap.item["reference_date"] == "2025-01-01" and snap.item["image_frequency"] == 3
     # it round-trips through JSON and back into the shared payload (what pricing does with it)
     again = ItemSnapshot.model_validate_json(snap.model_dump_json())
     assert StoredOrderItem.model_validate(again.item).image_frequency == 3
@@ -142,3 +145,12 @@ def test_snapshot_of_a_grid_item_carries_cells():
     assert [(c.guid, c.level, c.area_km2, c.excluded_dates) for c in snap.cells] == [
         (TILE, "tile", Decimal("2621.44"), [])]
     assert snap.item["tile_guids"] == [TILE] and snap.item["to"] is None
+
+
+def test_a_grid_payload_takes_the_resolved_selection():
+    payload = {"tile_guids": [TILE], "minitile_guids": [MINI], "model": "Stratus2"}
+    # tiling folded the minitile into its (selected) tile
+    facts = {"cells": [{"guid": TILE, "level": "tile", "area_km2": "2621.44"}]}
+    assert with_resolved_selection(payload, facts) == {"tile_guids": [TILE], "model": "Stratus2"}
+    facts = {"cells": [{"guid": MINI, "level": "minitile", "area_km2": "10.24"}]}
+    assert with_resolved_selection(payload, facts) == {"minitile_guids": [MINI], "model": "Stratus2"}
