@@ -201,7 +201,8 @@ class OutboxRelay:
         assert self._conn is not None
         members = await self._conn.fetchval(
             "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
-            " AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND granted",
+            " AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             self.lock_ns,
             MEMBER_SLOT,
         )

@@ -170,3 +170,21 @@ async def test_failing_row_is_retried_with_backoff_without_blocking_other_keys(p
     assert sorted(r.key for r in records) == [f"free-{i}".encode() for i in range(5)]
     assert row["attempts"] >= 1 and row["published_at"] is None and row["last_error"]
     assert second["published_at"] is None  # never overtakes its failed predecessor
+
+
+async def test_a_relay_of_the_same_schema_in_another_database_does_not_take_a_share(probe_schema, database_url, kafka_bootstrap, unique):
+    """Advisory locks are cluster-wide in pg_locks: only relays of this database count as peers."""
+    import asyncpg
+
+    from shared.outbox import MEMBER_SLOT
+
+    schema, pool = probe_schema
+    relays, tasks = await run_relays(1, database_url, schema, kafka_bootstrap)
+    other = await asyncpg.connect(database_url.rpartition("/")[0] + "/postgres")  # another database, same cluster
+    try:
+        await other.execute("SELECT pg_advisory_lock_shared($1, $2)", relays[0].lock_ns, MEMBER_SLOT)
+        await asyncio.sleep(2.5)  # a balancing round
+        assert len(relays[0].owned) == SHARDS
+    finally:
+        await other.close()
+        await stop(tasks, relays)
