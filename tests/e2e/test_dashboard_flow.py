@@ -124,7 +124,7 @@ async def test_a_changed_price_stops_the_checkout_and_names_the_new_total(stack,
     d = Dashboard(stack, f"acct-{unique}")
     await d.top_up("1000.00")
     cart_id = await d.new_cart()
-    await d.add_item(cart_id, {"tile_guids": [tile(20, 100)], **APRIL})
+    await d.add_item(cart_id, {"tile_guids": [tile(10, 102)], **APRIL})
     co = await d.wait_checkout((await d.checkout(cart_id, "999.00"))["id"])
     assert co["status"] == "failed" and co["failure"]["code"] == "price_changed"
     assert co["failure"]["new_total"] == "1017.00"
@@ -136,7 +136,7 @@ async def test_two_checkouts_of_one_cart_at_once_exactly_one_succeeds(stack, dat
     d = Dashboard(stack, f"acct-{unique}")
     await d.top_up("5000.00")
     cart_id = await d.new_cart()
-    await d.add_item(cart_id, {"tile_guids": [tile(30, 100)], **APRIL})
+    await d.add_item(cart_id, {"tile_guids": [tile(10, 103)], **APRIL})
     a, b = await asyncio.gather(d.checkout(cart_id, "1017.00"), d.checkout(cart_id, "1017.00"))
     results = await asyncio.gather(d.wait_checkout(a["id"]), d.wait_checkout(b["id"]))
     assert sorted(r["status"] for r in results) == ["completed", "failed"]
@@ -155,7 +155,7 @@ async def test_illegal_partner_transition_goes_to_dlq_and_leaves_the_order_uncha
     d = Dashboard(stack, f"acct-{unique}")
     await d.top_up("2000.00")
     cart_id = await d.new_cart()
-    await d.add_item(cart_id, {"tile_guids": [tile(40, 100)], **APRIL})
+    await d.add_item(cart_id, {"tile_guids": [tile(10, 104)], **APRIL})
     co = await d.wait_checkout((await d.checkout(cart_id, "1017.00"))["id"])
     order_id = co["order_ids"][0]
     illegal = await report_status(kafka_bootstrap, order_id, "Completed")           # Review -> Completed

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 import zlib
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -26,6 +27,17 @@ LOCK = zlib.crc32(b"checkout:renewals") & 0x7FFFFFFF
 
 def renewal_id(order_id: str, month: Month) -> str:
     return f"renewal:{order_id}:{month}"
+
+
+def parse_renewal_id(checkout_id: str) -> tuple[str, str] | None:
+    """(order id, month) of one of our renewal ids; None for anything else."""
+    parts = checkout_id.split(":", 2)
+    try:
+        uuid.UUID(parts[1])
+        Month.parse(parts[2])
+    except (IndexError, ValueError):
+        return None
+    return parts[1], parts[2]
 
 
 async def renew(rt: Runtime, month: Month) -> int:
@@ -61,7 +73,10 @@ async def renew(rt: Runtime, month: Month) -> int:
 
 
 async def apply_renewal_price(rt: Runtime, conn, m: CheckoutPriced) -> None:
-    _, order_id, month = m.checkout_id.split(":", 2)
+    parsed = parse_renewal_id(m.checkout_id)
+    if parsed is None:
+        return
+    order_id, month = parsed
     order = await conn.fetchrow("SELECT * FROM orders WHERE id = $1::uuid FOR UPDATE", order_id)
     charge = await conn.fetchrow("SELECT * FROM order_charges WHERE order_id = $1::uuid AND month = $2 FOR UPDATE",
                                  order_id, month)
@@ -89,7 +104,10 @@ async def apply_renewal_price(rt: Runtime, conn, m: CheckoutPriced) -> None:
 
 
 async def apply_renewal_rejection(conn, m: PricingRejected) -> None:
-    _, order_id, month = m.checkout_id.split(":", 2)
+    parsed = parse_renewal_id(m.checkout_id)
+    if parsed is None:
+        return
+    order_id, month = parsed
     await conn.execute("UPDATE order_charges SET status = 'unpaid', detail = $3 WHERE order_id = $1::uuid AND month = $2"
                        " AND status = 'pending'", order_id, month, {"code": m.code, "reason": m.reason})
     await conn.execute("UPDATE orders SET renewal_paused = $2 WHERE id = $1::uuid", order_id,

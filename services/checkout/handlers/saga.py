@@ -58,6 +58,10 @@ async def running(conn, checkout_id: str, step: Step):
     """The locked checkout when it waits in `step`; None for a late or duplicate reply."""
     if checkout_id.startswith(RENEWAL_PREFIX):
         return None
+    try:
+        uuid.UUID(checkout_id)
+    except ValueError:
+        return None  # not one of ours (checkout ids are UUIDs)
     co = await store.lock_checkout(conn, checkout_id)
     if co is None or co["step"] != step:
         return None
