@@ -51,7 +51,7 @@ async def checkout_reply(conn: asyncpg.Connection, cmd: PriceCheckout, *, today=
         if known["account_id"] != cmd.account_id:
             raise Reject(f"checkout {cmd.checkout_id} was priced for another account")
         return REGISTRY[known["reply_type"]].model_validate(known["reply"])
-    reply = await _price(conn, cmd, today or datetime.now(UTC).date())
+    reply = await _price(conn, cmd, today or cmd.price_date or datetime.now(UTC).date())
     await store.insert_checkout_pricing(conn, checkout_id=cmd.checkout_id, account_id=cmd.account_id,
                                         reply_type=reply.TYPE, reply=reply.model_dump(mode="json"))
     return reply

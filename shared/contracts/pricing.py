@@ -29,6 +29,7 @@ class PriceCheckout(Message):
     checkout_id: str
     items: list[ItemSnapshot]
     quote_id: str | None = None
+    price_date: date | None = None  # price as of this day (a renewal: the 1st of its month); default today (UTC)
 
 
 @contract("pricing.checkout_priced.v1", topic=T_EVENTS, key="account_id")

@@ -65,7 +65,7 @@ async def renew(rt: Runtime, month: Month) -> int:
                     await conn.execute(
                         "INSERT INTO order_charges (order_id, month, amount, status) VALUES ($1, $2, 0, 'pending')"
                         " ON CONFLICT (order_id, month) DO UPDATE SET status = 'pending', at = now()", o["id"], str(month))
-                    await rt.outbox.add(conn, PriceCheckout(account_id=o["account_id"],
+                    await rt.outbox.add(conn, PriceCheckout(account_id=o["account_id"], price_date=month.first_day,
                                                             checkout_id=renewal_id(str(o["id"]), month), items=[snap]))
             return len(due)
         finally:
