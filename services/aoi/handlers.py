@@ -46,10 +46,7 @@ router = APIRouter(prefix="/v1/aois", tags=["aoi"])
 
 
 
-async def authenticated(request: Request) -> Principal:
-    """shared.auth.current_principal as an async dependency: FastAPI runs a sync dependency in a
-    worker thread, a hop that costs more than verifying the token itself."""
-    return current_principal(request)
+authenticated = current_principal  # async in shared.auth
 
 
 MAX_NAME = 200

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from services.pricing import estimates, saga, store
 from shared.auth import Principal, current_principal
-from shared.contracts.checkout import OrderCanceled, OrderPlaced, OrderRenewed, OrderStatusChanged, RenewalStopped
+from shared.contracts.checkout import OrderCanceled, OrderPlaced, OrderRenewed
 from shared.contracts.pricing import PriceCheckout
 from shared.inbox import Effect, Incoming
 from shared.problems import not_found
@@ -69,14 +69,8 @@ def ledger_effects(rt) -> dict[str, Effect]:
     async def record(conn, inc: Incoming) -> None:
         await saga.record_spend(conn, inc.message, inc.envelope.id)
 
-    async def ignore(conn, inc: Incoming) -> None:
-        # Other order events share the topic; accepting them keeps them out of the DLQ.
-        return None
-
     return {
         OrderPlaced.TYPE: record,
         OrderRenewed.TYPE: record,
         OrderCanceled.TYPE: record,
-        OrderStatusChanged.TYPE: ignore,
-        RenewalStopped.TYPE: ignore,
     }

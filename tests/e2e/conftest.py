@@ -4,9 +4,9 @@ import time
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from shared.envelope import Envelope, kafka_headers
+from shared.contracts.partner import ProductionStatusReported
+from tests.support.kafka import send_messages
 from tests.support.services import running
 
 pytestmark = pytest.mark.e2e
@@ -86,13 +86,9 @@ class Dashboard:
 
 
 async def report_status(bootstrap: str, order_id: str, status: str, source: str = "/production"):
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        env = Envelope(type="partner.production_status_reported.v1", source=source, subject=order_id)
-        body = {"order_id": order_id, "status": status, "reported_at": "2025-05-01T10:00:00Z"}
-        await producer.send_and_wait("partner.order.events", json.dumps(body).encode(), key=order_id.encode(),
-                                     headers=kafka_headers(env.headers()))
-        return env
-    finally:
-        await producer.stop()
+    """A production status report as a partner (or the pipeline) publishes it; returns its event id."""
+    from datetime import datetime, timezone
+
+    msg = ProductionStatusReported(order_id=order_id, status=status, reported_at=datetime.now(timezone.utc))
+    [event_id] = await send_messages(bootstrap, [msg], source=source)
+    return event_id

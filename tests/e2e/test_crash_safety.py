@@ -9,7 +9,6 @@ accepted total is known in advance whatever order the checkouts are priced in.
 import asyncio
 import os
 import random
-import uuid
 from decimal import Decimal
 
 import asyncpg

@@ -8,7 +8,6 @@ A full interior tile on the same dates: 2,621.44 km² x 10 = 26,214.4 km²·imag
 from zero spend -> EUR 1,000.00 + 1,214.4 x 0.014 = EUR 1,017.00 (handbook).
 """
 import json
-import uuid
 from decimal import Decimal
 
 import asyncpg
@@ -163,11 +162,11 @@ async def test_illegal_partner_transition_goes_to_dlq_and_leaves_the_order_uncha
     dlq = []
     for _ in range(60):
         dlq = [r for r in await read_topic(kafka_bootstrap, "partner.order.events.dlq", settle=0.5, timeout=5)
-               if headers(r).get("ce_id") in (str(illegal.id), str(stranger.id))]
+               if headers(r).get("ce_id") in (str(illegal), str(stranger))]
         if len(dlq) == 2:
             break
         await asyncio.sleep(0.5)
     reasons = {headers(r)["ce_id"]: headers(r)["dlq_reason"] for r in dlq}
-    assert "Review -> Completed is not allowed" in reasons[str(illegal.id)]
-    assert reasons[str(stranger.id)] == f"sender {PARTNER} may not act for account {d.account}"
+    assert "Review -> Completed is not allowed" in reasons[str(illegal)]
+    assert reasons[str(stranger)] == f"sender {PARTNER} may not act for account {d.account}"
     assert (await d.order(order_id))["status"] == "Review"

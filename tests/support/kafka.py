@@ -53,3 +53,28 @@ async def read_topic(bootstrap: str, topic: str, *, until_count: int | None = No
 
 def headers(record) -> dict[str, str]:
     return decode_headers(record.headers)
+
+
+async def send_messages(bootstrap: str, messages, *, source: str = "/services/checkout",
+                        ids: list | None = None, concurrently: bool = False) -> list:
+    """Publish contract messages as a service would (CloudEvents headers, key = aggregate id).
+    `ids` reuses event ids (a redelivery); `concurrently` sends them all at once. Returns the event ids."""
+    from aiokafka import AIOKafkaProducer
+
+    from shared.envelope import Envelope, kafka_headers
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        envs = [Envelope(type=m.TYPE, source=source, subject=m.aggregate_id, **({"id": ids[i]} if ids else {}))
+                for i, m in enumerate(messages)]
+        sends = [producer.send_and_wait(m.TOPIC, m.model_dump_json().encode(), key=m.aggregate_id.encode(),
+                                        headers=kafka_headers(e.headers())) for m, e in zip(messages, envs)]
+        if concurrently:
+            await asyncio.gather(*sends)
+        else:
+            for s in sends:
+                await s
+        return [e.id for e in envs]
+    finally:
+        await producer.stop()

@@ -1,6 +1,6 @@
 """AOI service domain: pure report shape and H3 index (no I/O)."""
 
-from .h3index import (
+from shared.geo.h3index import (
     RESOLUTION,
     aoi_cells,
     h3_summary,

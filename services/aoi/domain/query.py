@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 
 from shared.geo import measure
 
-from .h3index import query_cells, viewport_geometry
+from shared.geo.h3index import query_cells, viewport_geometry
 
 
 class QueryError(ValueError):

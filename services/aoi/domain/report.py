@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.geo import ImportedAoi
 
-from .h3index import h3_summary
+from shared.geo.h3index import h3_summary
 
 
 def aoi_report(aoi: ImportedAoi, h3: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from .price_book import (
     price_book,
 )
 from .payload import pricing_item_from_payload, schedule_of
-from .schedule import ChargePeriod, Month, Schedule, charge_periods
+from shared.schedule import ChargePeriod, Month, Schedule, charge_periods
 
 __all__ = [
     "PRICE_BOOK_2025_01",

@@ -59,7 +59,7 @@ from shared.catalog import Constellation, ModelFamily, ModelName, model_spec
 from shared.money import CURRENCY, round_cents, to_decimal
 
 from .price_book import CellLevel, PriceBook, PricingMode, TierBracket, current_price_book
-from .schedule import ChargePeriod, Month, Schedule, charge_periods
+from shared.schedule import ChargePeriod, Month, Schedule, charge_periods
 
 __all__ = [
     "AreaSummary",

@@ -22,7 +22,7 @@ from decimal import Decimal
 from shared.catalog import ModelFamily
 from shared.money import to_decimal
 
-from .schedule import Month
+from shared.schedule import Month
 
 __all__ = [
     "ConflictingCharge",

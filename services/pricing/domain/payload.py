@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from shared.vocabulary import OrderItem
 
 from .estimate import GridCell, PolygonPart, PricingItem
-from .schedule import Schedule
+from shared.schedule import Schedule
 
 __all__ = ["pricing_item_from_payload", "schedule_of"]
 

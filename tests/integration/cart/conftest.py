@@ -10,10 +10,11 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared.envelope import Envelope, decode_headers, kafka_headers
+from shared.envelope import decode_headers
 from tests.support.services import running
+from tests.support.kafka import send_messages
 
 pytestmark = pytest.mark.integration
 
@@ -52,20 +53,7 @@ async def upload_aoi(services, account: str, wkt: str) -> dict:
 
 async def send_commands(bootstrap: str, messages: list, *, ids: list[uuid.UUID] | None = None) -> list[uuid.UUID]:
     """Publish saga commands as the checkout service would (key = cart id); ``ids`` reuses event ids."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    sent = []
-    try:
-        for i, msg in enumerate(messages):
-            env = Envelope(type=msg.TYPE, source="/services/checkout", subject=msg.aggregate_id,
-                           **({"id": ids[i]} if ids else {}))
-            await producer.send_and_wait(msg.TOPIC, msg.model_dump_json().encode(), key=msg.aggregate_id.encode(),
-                                         headers=kafka_headers(env.headers()))
-            sent.append(env.id)
-    finally:
-        await producer.stop()
-    return sent
-
+    return await send_messages(bootstrap, messages, ids=ids)
 
 async def events_of(bootstrap: str, key: str, *, topic: str = "cart.cart.events",
                     until: Callable[[list[tuple[str, dict]]], bool] = lambda evs: bool(evs),

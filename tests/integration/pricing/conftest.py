@@ -6,16 +6,13 @@ and see what it was sent; the service reaches it through PRICING_AOI_URL / PRICI
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from tests.support.fake_http import ThreadedApp
 from tests.support.services import running
 
 pytestmark = pytest.mark.integration
@@ -51,23 +48,14 @@ class FakePeers:
             return {"owned": [{"guid": sent[g.lower()], "dates": [d for d in ds if d in wanted]}
                               for g, ds in self.owned.items() if g.lower() in sent]}
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self._server = ThreadedApp(app)
+        self.url = self._server.url
 
     def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
+        self._server.start()
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
+        self._server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,13 @@ from decimal import Decimal
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.contracts.checkout import OrderCanceled, OrderPlaced
 from shared.contracts.common import Cell, ItemSnapshot, SpendLine
 from shared.contracts.pricing import PriceCheckout
-from shared.envelope import Envelope, kafka_headers
 from shared.grid import CellId
 from tests.support.kafka import headers, read_topic
+from tests.support.kafka import send_messages
 
 pytestmark = pytest.mark.integration
 
@@ -33,20 +32,7 @@ def worked_tile() -> dict:
 
 async def send(bootstrap: str, messages: list, *, ids: list[uuid.UUID] | None = None) -> list[uuid.UUID]:
     """Publish messages (key = aggregate id); ``ids`` reuses event ids (a redelivery)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    sent = []
-    try:
-        for i, msg in enumerate(messages):
-            env = Envelope(type=msg.TYPE, source="/services/checkout", subject=msg.aggregate_id,
-                           **({"id": ids[i]} if ids else {}))
-            await producer.send_and_wait(msg.TOPIC, msg.model_dump_json().encode(), key=msg.aggregate_id.encode(),
-                                         headers=kafka_headers(env.headers()))
-            sent.append(env.id)
-    finally:
-        await producer.stop()
-    return sent
-
+    return await send_messages(bootstrap, messages, ids=ids)
 
 async def wait_consumed(database_url: str, event_ids: list[uuid.UUID], timeout: float = 30.0) -> None:
     """Until the pricing service's inbox holds every one of these event ids."""

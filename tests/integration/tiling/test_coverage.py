@@ -10,17 +10,16 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.tiling import coverage
 from shared.contracts.common import Cell
 from shared.contracts.coverage import CommitCoverage, CoverageRequest, ReleaseCoverage, ReserveCoverage
 from shared.db import create_pool
-from shared.envelope import Envelope, kafka_headers
 from shared.grid import CellId
 from shared.outbox import Outbox
 from shared.service import Runtime
 from tests.support.kafka import headers, read_topic
+from tests.support.kafka import send_messages
 
 pytestmark = pytest.mark.integration
 
@@ -45,17 +44,7 @@ def item(item_id: str, cells: list[Cell], dates: list[date], *, dedup: bool = Tr
 
 
 async def send(bootstrap: str, *messages) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        await asyncio.gather(*(
-            producer.send_and_wait(m.TOPIC, m.model_dump_json().encode(), key=m.aggregate_id.encode(),
-                                   headers=kafka_headers(Envelope(type=m.TYPE, source="/services/checkout",
-                                                                  subject=m.aggregate_id).headers()))
-            for m in messages))
-    finally:
-        await producer.stop()
-
+    await send_messages(bootstrap, list(messages), concurrently=True)
 
 async def replies(bootstrap: str, checkout_id: str, count: int = 1, timeout: float = 40.0) -> list[tuple[str, dict]]:
     """The replies on tiling.coverage.events for one checkout, in order: (ce_type, body)."""
