@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-import shapely
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
