@@ -41,4 +41,5 @@ integration e2e: setup
 	@$(LOCAL)/test.sh tests/$@
 
 bench: setup
+	@$(LOCAL)/services.sh stop  # bench services join the same consumer groups as `make run`'s
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
