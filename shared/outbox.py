@@ -76,11 +76,13 @@ class Outbox:
             correlation_id=correlation_id or current_correlation_id.get(),
             traceparent=traceparent,
         )
+        # One round trip: lock the key, insert, and wake the relays (delivered on commit).
         await conn.execute(
             """
-            WITH ordered AS (SELECT pg_advisory_xact_lock(hashtextextended($3 || '/' || $2, 0)))
-            INSERT INTO outbox (event_id, topic, partition_key, event_type, payload, headers, shard)
-            SELECT $1, $2, $3, $4, $5, $6, $7 FROM ordered
+            WITH ordered AS (SELECT pg_advisory_xact_lock(hashtextextended($3 || '/' || $2, 0))),
+                 ins AS (INSERT INTO outbox (event_id, topic, partition_key, event_type, payload, headers, shard)
+                         SELECT $1, $2, $3, $4, $5, $6, $7 FROM ordered RETURNING 1)
+            SELECT pg_notify($8, '') FROM ins
             """,
             env.id,
             topic or message.TOPIC,
@@ -89,8 +91,8 @@ class Outbox:
             message.model_dump(mode="json", by_alias=False),
             env.headers(),
             shard_of(key),
+            self.channel,
         )
-        await conn.execute("SELECT pg_notify($1, '')", self.channel)
         return env.id
 
 

@@ -188,3 +188,25 @@ async def test_a_relay_of_the_same_schema_in_another_database_does_not_take_a_sh
     finally:
         await other.close()
         await stop(tasks, relays)
+
+
+async def test_a_commit_wakes_listening_relays_and_a_rollback_does_not(probe_schema, database_url):
+    import asyncpg
+
+    schema, pool = probe_schema
+    outbox = Outbox(schema)
+    listener = await asyncpg.connect(database_url)
+    woken = asyncio.Event()
+    await listener.add_listener(outbox.channel, lambda *_: woken.set())
+    try:
+        with pytest.raises(RuntimeError):
+            async with pool.acquire() as conn, conn.transaction():
+                await outbox.add(conn, ProbeEvent(key="n", seq=0))
+                raise RuntimeError("rolled back")
+        await asyncio.sleep(0.3)
+        assert not woken.is_set()
+        async with pool.acquire() as conn, conn.transaction():
+            await outbox.add(conn, ProbeEvent(key="n", seq=1))
+        await asyncio.wait_for(woken.wait(), 2)
+    finally:
+        await listener.close()
