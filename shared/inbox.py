@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from shared.contracts.base import REGISTRY, Message
 from shared.envelope import Envelope, EnvelopeError, decode_headers, kafka_headers
@@ -28,6 +28,8 @@ from shared.logs import correlation_id
 log = logging.getLogger("tessera.inbox")
 
 HANDLED = Counter("consumer_messages_total", "Messages handled", ["consumer", "outcome"])
+HANDLE_SECONDS = Histogram("consumer_handle_seconds", "Time to apply (or skip, or dead-letter) one message",
+                           ["consumer"])
 
 TRANSIENT = (OSError, ConnectionError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
              asyncpg.InterfaceError, asyncpg.exceptions.SerializationError,
@@ -86,6 +88,10 @@ class InboxConsumer:
 
     async def handle(self, rec: Record) -> str:
         """Process one record fully (effect applied, skipped, or dead-lettered); returns the outcome."""
+        with HANDLE_SECONDS.labels(self.name).time():
+            return await self._handle(rec)
+
+    async def _handle(self, rec: Record) -> str:
         headers = decode_headers(rec.headers)
         try:
             env = Envelope.from_headers(headers)

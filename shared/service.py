@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
+from prometheus_client import Histogram
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -36,6 +37,7 @@ from shared.settings import ServiceSettings
 from shared.topics import TOPICS, ensure_topics
 
 log = logging.getLogger("tessera.service")
+COMMIT_SECONDS = Histogram("consumer_commit_seconds", "Time to commit a consumer's offset", ["consumer"])
 
 
 @dataclass
@@ -85,7 +87,8 @@ def build_broker(spec: ServiceSpec, consumers: list[InboxConsumer]) -> KafkaBrok
             async def handle(msg: KafkaMessage) -> None:
                 r = msg.raw_message
                 await consumer.handle(Record(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers or ())))
-                await msg.ack()  # only now is the offset committed
+                with COMMIT_SECONDS.labels(consumer.name).time():
+                    await msg.ack()  # only now is the offset committed
             handle.__name__ = consumer.name.replace("-", "_")
             return handle
 
