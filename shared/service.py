@@ -19,7 +19,8 @@ import httpx
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
-from prometheus_client import Histogram
+from aiokafka import TopicPartition
+from prometheus_client import Gauge, Histogram
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -38,6 +39,7 @@ from shared.topics import TOPICS, ensure_topics
 
 log = logging.getLogger("tessera.service")
 COMMIT_SECONDS = Histogram("consumer_commit_seconds", "Time to commit a consumer's offset", ["consumer"])
+LAG = Gauge("consumer_lag", "Messages behind the partition's high watermark", ["consumer", "topic", "partition"])
 
 
 @dataclass
@@ -89,6 +91,10 @@ def build_broker(spec: ServiceSpec, consumers: list[InboxConsumer]) -> KafkaBrok
                 await consumer.handle(Record(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers or ())))
                 with COMMIT_SECONDS.labels(consumer.name).time():
                     await msg.ack()  # only now is the offset committed
+                kafka_consumer = getattr(msg, "consumer", None)
+                highwater = kafka_consumer.highwater(TopicPartition(r.topic, r.partition)) if kafka_consumer else None
+                if highwater is not None:
+                    LAG.labels(consumer.name, r.topic, str(r.partition)).set(max(0, highwater - r.offset - 1))
             handle.__name__ = consumer.name.replace("-", "_")
             return handle
 
