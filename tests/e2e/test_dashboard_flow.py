@@ -170,3 +170,33 @@ async def test_illegal_partner_transition_goes_to_dlq_and_leaves_the_order_uncha
     assert "Review -> Completed is not allowed" in reasons[str(illegal)]
     assert reasons[str(stranger)] == f"sender {PARTNER} may not act for account {d.account}"
     assert (await d.order(order_id))["status"] == "Review"
+
+
+async def test_checkout_idempotency_key_replays_and_refuses_a_different_body(stack, unique):
+    d = Dashboard(stack, f"acct-{unique}")
+    await d.top_up("2000.00")
+    cart_id = await d.new_cart()
+    await d.add_item(cart_id, {"tile_guids": [tile(10, 105)], **APRIL})
+    first = await d.checkout(cart_id, "1017.00", key=f"k-{unique}")
+    again = await d.checkout(cart_id, "1017.00", key=f"k-{unique}")
+    assert again["id"] == first["id"]
+    other = await stack["checkout"].client.post("/v1/checkouts", json={"cart_id": cart_id, "accepted_total": "1.00"},
+                                                headers={**d.h, "Idempotency-Key": f"k-{unique}"})
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    missing = await stack["checkout"].client.post("/v1/checkouts", json={"cart_id": cart_id, "accepted_total": "1.00"},
+                                                  headers=d.h)
+    assert missing.status_code == 422 and missing.json()["code"] == "idempotency_key_required"
+    done = await d.wait_checkout(first["id"])
+    assert done["status"] == "completed"
+    assert (await d.credits())["balance"] == "983.00"  # charged once: 2000.00 - 1017.00
+
+    async def listed(**params):
+        r = await stack["checkout"].client.get("/v1/orders", params=params, headers=d.h)
+        return [o["id"] for o in r.json()["orders"]]
+
+    assert await listed(status="live") == done["order_ids"]
+    assert await listed(status="completed") == []
+    assert await listed(model="Nimbus") == []
+    assert await listed(model="Stratus2") == done["order_ids"]
+    stranger = await stack["checkout"].client.get(f"/v1/orders/{done['order_ids'][0]}", headers=stack["checkout"].auth("x"))
+    assert stranger.status_code == 404
