@@ -1,8 +1,8 @@
 """Where the tests find the real Kafka and Postgres.
 
-`KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` when given; otherwise the project's own local provisioning
-(deploy/local) starts them; where a Docker engine answers and neither is given, testcontainers may
-start them instead (TESSERA_TESTCONTAINERS=1).
+`KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` when given (`make test` always gives them, from
+deploy/local); otherwise, where a Docker engine answers, testcontainers starts them (set
+TESSERA_TESTCONTAINERS=0 to refuse); otherwise the project's own local provisioning starts them.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ LOCAL = ROOT / "deploy" / "local"
 
 
 def _docker_answers() -> bool:
-    if not shutil.which("docker"):
+    if os.environ.get("TESSERA_TESTCONTAINERS") == "0" or not shutil.which("docker"):
         return False
     return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
 
@@ -30,7 +30,7 @@ _containers: list = []
 def kafka_bootstrap() -> str:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    if os.environ.get("TESSERA_TESTCONTAINERS") == "1" and _docker_answers():
+    if _docker_answers():
         from testcontainers.kafka import KafkaContainer
 
         c = KafkaContainer("apache/kafka:4.1.1").with_kraft()
@@ -52,7 +52,7 @@ def broker_is_ours() -> bool:
 def server_url() -> str:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
-    if os.environ.get("TESSERA_TESTCONTAINERS") == "1" and _docker_answers():
+    if _docker_answers():
         from testcontainers.postgres import PostgresContainer
 
         c = PostgresContainer("postgres:15")
