@@ -75,6 +75,7 @@ class ServiceSpec:
     background: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
     relay: bool = True
+    publishes: tuple[type[Message], ...] = ()  # what its outbox sends: documented in its AsyncAPI
 
 
 async def _raw(msg):  # keep the body as bytes: the inbox validates it and dead-letters bad ones
@@ -105,7 +106,11 @@ def build_broker(spec: ServiceSpec, consumers: list[InboxConsumer]) -> KafkaBrok
             decoder=_raw,
             auto_offset_reset="earliest",
             title=f"{spec.name}.{cs.name}",
+            description="accepts: " + ", ".join(sorted(consumer.accepts)),
         )(make(consumer))
+    for message in spec.publishes:  # published by the outbox relay, declared here for the AsyncAPI document
+        broker.publisher(message.TOPIC, title=message.TYPE, schema=message,
+                         description=(message.__doc__ or "").strip() or f"{message.TYPE} on {message.TOPIC}")
     return broker
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from services.aoi import handlers
 from services.aoi.settings import AoiSettings
+from shared.contracts.aoi import AoiRegistered
 from shared.service import ServiceSpec
 from shared.settings import load_settings
 
@@ -13,4 +14,5 @@ def spec(settings: AoiSettings | None = None) -> ServiceSpec:
         settings=settings or load_settings(AoiSettings),
         migrations=Path(__file__).parent / "migrations",
         routers=[handlers.router],
+        publishes=(AoiRegistered,),
     )

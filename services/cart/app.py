@@ -3,6 +3,9 @@ from pathlib import Path
 
 from services.cart import handlers
 from services.cart.settings import CartSettings
+from shared.contracts.cart import (
+    CartCheckedOut, CartFreezeRejected, CartFrozen, CartItemAdded, CartItemRemoved, CartItemUpdated, CartReleased,
+)
 from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings
 
@@ -16,4 +19,6 @@ def spec(settings: CartSettings | None = None) -> ServiceSpec:
         consumers=[
             ConsumerSpec(name="saga", topics=("cart.cart.commands",), effects=handlers.saga_effects),
         ],
+        publishes=(CartItemAdded, CartItemUpdated, CartItemRemoved, CartFrozen, CartFreezeRejected, CartReleased,
+                   CartCheckedOut),
     )

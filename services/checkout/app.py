@@ -3,6 +3,13 @@ from pathlib import Path
 
 from services.checkout.handlers import http, production, renewals, saga
 from services.checkout.settings import CheckoutSettings
+from shared.contracts.cart import CloseCart, FreezeCart, ReleaseCart
+from shared.contracts.checkout import (
+    CheckoutCompleted, CheckoutFailed, CheckoutRequested, OrderCanceled, OrderPlaced, OrderRenewed, OrderStatusChanged,
+    RenewalStopped,
+)
+from shared.contracts.coverage import CommitCoverage, ReleaseCoverage, ReserveCoverage
+from shared.contracts.pricing import PriceCheckout
 from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings
 
@@ -18,4 +25,7 @@ def spec(settings: CheckoutSettings | None = None) -> ServiceSpec:
             ConsumerSpec("production", ("partner.order.events",), production.effects),
         ],
         background=[saga.expire_steps, renewals.renewal_job],
+        publishes=(CheckoutRequested, CheckoutCompleted, CheckoutFailed, OrderPlaced, OrderStatusChanged,
+                   OrderCanceled, OrderRenewed, RenewalStopped, FreezeCart, ReleaseCart, CloseCart, ReserveCoverage,
+                   ReleaseCoverage, CommitCoverage, PriceCheckout),
     )

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from services.pricing import handlers
 from services.pricing.settings import PricingSettings
+from shared.contracts.pricing import CheckoutPriced, PricingRejected
 from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings
 
@@ -17,4 +18,5 @@ def spec(settings: PricingSettings | None = None) -> ServiceSpec:
             ConsumerSpec(name="checkout", topics=("pricing.quote.commands",), effects=handlers.checkout_effects),
             ConsumerSpec(name="spend-ledger", topics=("checkout.order.events",), effects=handlers.ledger_effects),
         ],
+        publishes=(CheckoutPriced, PricingRejected),
     )

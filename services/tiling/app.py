@@ -4,6 +4,7 @@ from pathlib import Path
 from services.tiling import coverage, handlers
 from services.tiling.settings import TilingSettings
 from shared.contracts.coverage import T_COMMANDS
+from shared.contracts.coverage import CoverageCommitted, CoverageRejected, CoverageReleased, CoverageReserved
 from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings
 
@@ -15,4 +16,5 @@ def spec(settings: TilingSettings | None = None) -> ServiceSpec:
         migrations=Path(__file__).parent / "migrations",
         routers=[handlers.router, handlers.coverage_router],
         consumers=[ConsumerSpec(name="coverage", topics=(T_COMMANDS,), effects=coverage.effects)],
+        publishes=(CoverageReserved, CoverageRejected, CoverageReleased, CoverageCommitted),
     )
