@@ -33,10 +33,14 @@ async def test_cancel_in_review_refunds_reverses_spend_and_releases_coverage(sta
     d = Dashboard(stack, f"acct-{unique}")
     await d.top_up("2000.00")
     guid = CellId(32, False, 9, 120).guid
-    item = {"tile_guids": [guid], **APRIL}
+    # with extras: storage 3 months (2 extra) = 2,621.44 x 10 images x 2 x EUR 0.00001 = EUR 0.524288 -> 0.52;
+    # 2 API requests (1 extra) = ceil(2,621.44 / 10) = 263 units x 10 images x EUR 5/2,500 = EUR 5.26.
+    # Extras are neither tier-discounted nor counted as spend: 1,017.00 + 0.52 + 5.26 = EUR 1,022.78.
+    item = {"tile_guids": [guid], **APRIL, "storage_months": 3, "api_requests": 2}
     cart = await d.new_cart()
     await d.add_item(cart, item)
-    co = await d.wait_checkout((await d.checkout(cart, "1017.00"))["id"])
+    assert (await d.cart(cart))["estimate"]["total"] == "1022.78"
+    co = await d.wait_checkout((await d.checkout(cart, "1022.78"))["id"])
     order_id = co["order_ids"][0]
 
     async def estimate():
@@ -48,14 +52,14 @@ async def test_cancel_in_review_refunds_reverses_spend_and_releases_coverage(sta
             "model": "Stratus2", "constellations": APRIL["constellations"], "cells": [guid], "dates": APRIL_DATES})
         return r.json()["owned_pairs"]
 
-    await eventually(estimate, "367.00")  # the month's spend now holds the order
+    await eventually(estimate, "372.78")  # the month's spend holds 1,017.00: 367.00 at tier 2 + 5.78 extras
     await eventually(owned_pairs, 10)     # and the tile-dates are owned
     r = await stack["checkout"].client.post(f"/v1/orders/{order_id}:cancel", headers=d.h)
     assert r.status_code == 200, r.text
-    assert r.json() == {"order_id": order_id, "result": "canceled", "refunded": "1017.00", "currency": "EUR"}
+    assert r.json() == {"order_id": order_id, "result": "canceled", "refunded": "1022.78", "currency": "EUR"}
     assert (await d.credits())["balance"] == "2000.00"
     assert (await d.order(order_id))["status"] == "Canceled"
-    await eventually(estimate, "1017.00")  # spend reversed
+    await eventually(estimate, "1022.78")  # spend reversed
     await eventually(owned_pairs, 0)       # coverage released
     again = await stack["checkout"].client.post(f"/v1/orders/{order_id}:cancel", headers=d.h)
     assert again.status_code == 409 and again.json()["code"] == "cancel_refused"

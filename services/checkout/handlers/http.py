@@ -256,7 +256,9 @@ async def cancel_order(order_id: uuid.UUID, request: Request, principal: Princip
         await conn.execute("UPDATE orders SET status = 'Canceled', updated_at = now() WHERE id = $1", order_id)
         await conn.execute("UPDATE order_charges SET status = 'refunded' WHERE order_id = $1", order_id)
         await store.add_history(conn, order_id, r["status"], "Canceled", f"/accounts/{principal.account}", "canceled by customer")
-        spend = [SpendLine(**s) for s in r["spend"]]
+        spend = [SpendLine(**s) for s in r["spend"]]  # the checkout's; renewals' spend is in their charge detail
+        for c in await conn.fetch("SELECT detail FROM order_charges WHERE order_id = $1 AND detail IS NOT NULL", order_id):
+            spend += [SpendLine(**s) for item in c["detail"].get("items", []) for s in item.get("spend", [])]
         await rt.outbox.add(conn, OrderCanceled(order_id=str(order_id), account_id=r["account_id"], refunded=refund,
                                                 spend_reversed=spend))
         if r["mode"] == "grid":

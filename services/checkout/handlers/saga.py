@@ -28,6 +28,7 @@ from shared.contracts.coverage import (
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricingRejected
 from shared.geo.h3index import aoi_cells
 from shared.inbox import Incoming
+from shared.schedule import Month
 from shared.service import Runtime
 
 log = logging.getLogger("tessera.checkout.saga")
@@ -150,9 +151,9 @@ def effects(rt: Runtime) -> dict[str, Any]:
             order = build_order(co, item, p, status)
             await store.insert_order(conn, order)
             await store.add_history(conn, order["id"], None, status, "/services/checkout", "order placed")
-            for s in p.spend:
-                await conn.execute("INSERT INTO order_charges (order_id, month, amount, status) VALUES ($1, $2, $3, 'charged')"
-                                   " ON CONFLICT DO NOTHING", order["id"], s.month, s.amount)
+            # what was paid (imagery and extras), charged in the checkout month; renewals add later months
+            await conn.execute("INSERT INTO order_charges (order_id, month, amount, status) VALUES ($1, $2, $3, 'charged')"
+                               " ON CONFLICT DO NOTHING", order["id"], str(Month.of(today())), p.amount_due)
             order_ids[item["item_id"]] = str(order["id"])
             await rt.outbox.add(conn, OrderPlaced(
                 order_id=str(order["id"]), account_id=co["account_id"], checkout_id=m.checkout_id, model=order["model"],
