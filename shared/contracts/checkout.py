@@ -43,6 +43,7 @@ class OrderPlaced(Message):
     status: str
     amount: Decimal
     spend: list[SpendLine]  # counts toward the monthly tiers (pricing's spend ledger)
+    item_id: str | None = None  # the cart item it was made from (pricing settles its provisional spend by it)
 
 
 @contract("order.status_changed.v1", topic=T_ORDER, key="order_id")

@@ -157,7 +157,8 @@ def effects(rt: Runtime) -> dict[str, Any]:
             order_ids[item["item_id"]] = str(order["id"])
             await rt.outbox.add(conn, OrderPlaced(
                 order_id=str(order["id"]), account_id=co["account_id"], checkout_id=m.checkout_id, model=order["model"],
-                constellations=order["constellations"], status=status, amount=p.amount_due, spend=p.spend))
+                constellations=order["constellations"], status=status, amount=p.amount_due, spend=p.spend,
+                item_id=item["item_id"]))
         if any(i["mode"] == "grid" for i in co["snapshot"]):
             await rt.outbox.add(conn, CommitCoverage(account_id=co["account_id"], checkout_id=m.checkout_id, order_ids=order_ids))
         await rt.outbox.add(conn, CloseCart(cart_id=co["cart_id"], account_id=co["account_id"], checkout_id=m.checkout_id))
