@@ -173,3 +173,37 @@ async def test_overlay_lists_the_accounts_orders_in_a_viewport(stack, unique):
     other = Dashboard(stack, f"other-{unique}")
     r = await stack["checkout"].client.get("/v1/orders/overlay", params={"bbox": "9,49,11,51"}, headers=other.h)
     assert r.json()["orders"] == []
+
+
+async def test_a_grid_renewal_is_deduplicated_against_pairs_already_owned(stack, unique):
+    """Order 1 buys a minitile for next month's weekly dates; order 2 is the same minitile, recurring from
+    this month with deduplication. Order 2's renewal for next month finds every pair owned: EUR 0.00."""
+    today = datetime.now(timezone.utc).date()
+    this_month = today.replace(day=1)
+    next_month = (this_month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    month_end = (next_month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    n_next, n_this = weekly_dates(this_month, next_month), weekly_dates(this_month, this_month)
+    guid = CellId(32, False, 9, 123, minitile=7).guid
+    base = {**APRIL, "image_frequency": 7, "reference_date": this_month.isoformat(), "minitile_guids": [guid]}
+    d = Dashboard(stack, f"acct-{unique}")
+    await d.top_up("100.00")
+    first = await d.new_cart()
+    await d.add_item(first, {**base, "from": next_month.isoformat(), "to": month_end.isoformat()})
+    p1 = money(Decimal("10.24") * n_next * Decimal("0.10"))
+    assert (await d.wait_checkout((await d.checkout(first, p1))["id"]))["status"] == "completed"
+    second = await d.new_cart()
+    await d.add_item(second, {**base, "from": this_month.isoformat(), "to": None, "tile_deduplication": True})
+    p2 = money(Decimal("10.24") * n_this * Decimal("0.10"))
+    co = await d.wait_checkout((await d.checkout(second, p2))["id"])
+    assert co["status"] == "completed", co
+    order_id = co["order_ids"][0]
+
+    admin = stack["checkout"].auth("ops", admin=True)
+    await stack["checkout"].client.post(f"/v1/renewals:run?month={next_month:%Y-%m}", headers=admin)
+
+    async def charge():
+        o = await d.order(order_id)
+        return {c["month"]: (c["amount"], c["status"]) for c in o["charges"]}.get(f"{next_month:%Y-%m}")
+
+    await eventually(charge, ("0.00", "charged"))
+    assert (await d.credits())["balance"] == money(Decimal("100.00") - Decimal(p1) - Decimal(p2))

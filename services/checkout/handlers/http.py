@@ -16,6 +16,7 @@ from shapely.geometry import shape
 from services.checkout import store
 from services.checkout.domain.orders import LIVE, OrderStatus, cancel_decision
 from services.checkout.handlers.renewals import renew
+from services.checkout.handlers.saga import today as utc_today
 from shared.auth import Principal, current_principal, require_admin
 from shared.catalog import attribution_notices
 from shared.contracts.cart import FreezeCart
@@ -243,7 +244,7 @@ async def cancel_order(order_id: uuid.UUID, request: Request, principal: Princip
         if decision.kind == "refused":
             raise Problem(409, "cancel_refused", decision.reason, status_now=r["status"])
         if decision.kind == "stop_renewal":
-            this_month = str(Month.of(date.today()))
+            this_month = str(Month.of(utc_today()))
             await conn.execute("UPDATE orders SET renewal_stopped_after = $2, updated_at = now() WHERE id = $1",
                                order_id, this_month)
             await rt.outbox.add(conn, RenewalStopped(order_id=str(order_id), account_id=r["account_id"], last_month=this_month))
@@ -270,6 +271,6 @@ async def cancel_order(order_id: uuid.UUID, request: Request, principal: Princip
 @router.post("/v1/renewals:run")
 async def run_renewals(request: Request, month: str | None = None, _: Principal = Depends(require_admin)):
     """Admin/ops: run the renewal pass now (it also runs on its own schedule)."""
-    m = Month.parse(month) if month else Month.of(date.today())
+    m = Month.parse(month) if month else Month.of(utc_today())
     sent = await renew(rt_of(request), m)
     return {"month": str(m), "orders_sent_for_pricing": sent}

@@ -1,8 +1,13 @@
 """Monthly renewal of recurring orders: at 00:00 UTC on the 1st (and on any later pass that month).
 
 A pass is single-active across instances (advisory lock) and safe to re-run: each (order, month)
-is charged once (order_charges). The month is priced by pricing at that month's tiers through the
-same PriceCheckout command the saga uses, with the id `renewal:<order>:<month>`.
+is charged once (order_charges). A renewal is a small saga of its own, under the id
+`renewal:<order>:<month>`:
+
+    grid orders:  ReserveCoverage (the month's dates, deduplicated) → CoverageReserved
+    every order:  PriceCheckout (as of the 1st, at that month's tiers) → CheckoutPriced
+                  → debit, OrderRenewed, CommitCoverage          (paid)
+                  → CheckoutFailed, ReleaseCoverage, paused      (not enough credit / not priceable)
 """
 from __future__ import annotations
 
@@ -12,106 +17,182 @@ import uuid
 import zlib
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 from services.checkout import store
-from services.checkout.domain.saga import missing_credit
-from shared.contracts.checkout import OrderRenewed
-from shared.contracts.common import ItemSnapshot
+from services.checkout.domain.saga import missing_credit, schedule_of
+from shared.contracts.checkout import CheckoutFailed, OrderRenewed
+from shared.contracts.common import Cell, ItemSnapshot
+from shared.contracts.coverage import (
+    CommitCoverage, CoverageRejected, CoverageRequest, CoverageReserved, ReleaseCoverage, ReserveCoverage,
+)
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricingRejected
 from shared.schedule import Month
 from shared.service import Runtime
 
 log = logging.getLogger("tessera.checkout.renewals")
 LOCK = zlib.crc32(b"checkout:renewals") & 0x7FFFFFFF
+PREFIX = "renewal:"
+RETRY_PENDING_AFTER = "10 minutes"  # a renewal whose replies never came is started again
+RETRY_UNPAID_AFTER = "1 hour"  # an unpaid renewal is tried again (after a top-up it goes through)
 
 
-def renewal_id(order_id: str, month: Month) -> str:
-    return f"renewal:{order_id}:{month}"
+def renewal_id(order_id: str, month: Month | str, attempt: int = 0) -> str:
+    """`renewal:<order>:<month>`, with `:<attempt>` for a retry (so no reply of an earlier attempt is reused)."""
+    return f"{PREFIX}{order_id}:{month}" + (f":{attempt}" if attempt else "")
 
 
-def parse_renewal_id(checkout_id: str) -> tuple[str, str] | None:
-    """(order id, month) of one of our renewal ids; None for anything else."""
-    parts = checkout_id.split(":", 2)
+def parse_renewal_id(checkout_id: str) -> tuple[str, str, int] | None:
+    """(order id, month, attempt) of one of our renewal ids; None for anything else."""
+    parts = checkout_id.split(":")
     try:
+        if parts[0] + ":" != PREFIX or len(parts) not in (3, 4):
+            return None
         uuid.UUID(parts[1])
         Month.parse(parts[2])
+        attempt = int(parts[3]) if len(parts) == 4 else 0
     except (IndexError, ValueError):
         return None
-    return parts[1], parts[2]
+    return parts[1], parts[2], attempt
+
+
+def month_item(order, month: Month) -> dict[str, Any]:
+    """The order's item restricted to one month: the window starts on its 1st, the cadence keeps its reference."""
+    item = dict(order["item"])
+    item["reference_date"] = item.get("reference_date") or item["from"]
+    item["from"] = month.first_day.isoformat()
+    return item
+
+
+def fresh_cells(order) -> list[Cell]:
+    """The order's cells with nothing excluded yet (a new month is deduplicated afresh)."""
+    return [Cell(guid=c["guid"], level=c["level"], area_km2=c["area_km2"]) for c in order["cells"]]
 
 
 async def renew(rt: Runtime, month: Month) -> int:
-    """One pass for `month`: ask pricing for every recurring order not yet charged for it.
-    Returns how many orders were sent for pricing (0 when another instance holds the pass)."""
+    """One pass for `month`. Returns how many renewals it started (0 when another instance holds the pass)."""
     async with rt.pool.acquire() as conn:
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK):
             return 0
         try:
             due = await conn.fetch(
-                """SELECT o.* FROM orders o
+                f"""SELECT o.* FROM orders o
                    WHERE o.recurring AND o.status NOT IN ('Canceled', 'Completed')
                      AND (o.renewal_stopped_after IS NULL OR o.renewal_stopped_after >= $1)
                      AND to_char(o.from_date, 'YYYY-MM') <= $1
+                     -- not for a month already paid: its own row, or a later one (checkout pays all earlier dates)
+                     AND NOT EXISTS (SELECT 1 FROM order_charges c WHERE c.order_id = o.id AND c.month > $1)
                      AND NOT EXISTS (SELECT 1 FROM order_charges c WHERE c.order_id = o.id AND c.month = $1
-                                     AND c.status IN ('charged', 'pending'))""", str(month))
+                                     AND (c.status IN ('charged', 'refunded')
+                                          OR (c.status = 'pending' AND c.at > now() - interval '{RETRY_PENDING_AFTER}')
+                                          OR (c.status = 'unpaid' AND c.at > now() - interval '{RETRY_UNPAID_AFTER}')))""",
+                str(month))
             for o in due:
                 async with conn.transaction():
-                    item = dict(o["item"])
-                    # price exactly this month: the window starts at its 1st, the cadence keeps its reference
-                    item["reference_date"] = item.get("reference_date") or item["from"]
-                    item["from"] = month.first_day.isoformat()
-                    snap = ItemSnapshot(item_id=o["item_id"], item=item, mode=o["mode"], parts=o["parts"],
-                                        cells=o["cells"], footprint=o["footprint"])
-                    await conn.execute(
-                        "INSERT INTO order_charges (order_id, month, amount, status) VALUES ($1, $2, 0, 'pending')"
-                        " ON CONFLICT (order_id, month) DO UPDATE SET status = 'pending', at = now()", o["id"], str(month))
-                    await rt.outbox.add(conn, PriceCheckout(account_id=o["account_id"], price_date=month.first_day,
-                                                            checkout_id=renewal_id(str(o["id"]), month), items=[snap]))
+                    await start_renewal(rt, conn, o, month)
             return len(due)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", LOCK)
 
 
-async def apply_renewal_price(rt: Runtime, conn, m: CheckoutPriced) -> None:
-    parsed = parse_renewal_id(m.checkout_id)
+async def start_renewal(rt: Runtime, conn, o, month: Month) -> None:
+    attempt = await conn.fetchval(
+        "INSERT INTO order_charges (order_id, month, amount, status) VALUES ($1, $2, 0, 'pending')"
+        " ON CONFLICT (order_id, month) DO UPDATE SET status = 'pending', at = now(),"
+        " attempt = order_charges.attempt + 1 RETURNING attempt", o["id"], str(month))
+    rid = renewal_id(str(o["id"]), month, attempt)
+    item = month_item(o, month)
+    if o["mode"] == "grid":
+        dates = list(schedule_of(item).dates_in_month(month))
+        await rt.outbox.add(conn, ReserveCoverage(account_id=o["account_id"], checkout_id=rid, items=[CoverageRequest(
+            item_id=o["item_id"], model=item["model"], constellations=list(item["constellations"]),
+            deduplicate=bool(item.get("tile_deduplication")), cells=fresh_cells(o), dates=dates)]))
+    else:
+        await price(rt, conn, o, month, rid, cells=None)
+
+
+async def price(rt: Runtime, conn, o, month: Month, rid: str, cells: list[Cell] | None) -> None:
+    snap = ItemSnapshot(item_id=o["item_id"], item=month_item(o, month), mode=o["mode"], parts=o["parts"],
+                        cells=cells if cells is not None else o["cells"], footprint=o["footprint"])
+    await rt.outbox.add(conn, PriceCheckout(account_id=o["account_id"], checkout_id=rid, items=[snap],
+                                            price_date=month.first_day))
+
+
+async def _pending(conn, checkout_id: str):
+    """The order and month of a renewal still waiting for this reply (locked); None otherwise."""
+    parsed = parse_renewal_id(checkout_id)
     if parsed is None:
-        return
-    order_id, month = parsed
+        return None
+    order_id, month, attempt = parsed
     order = await conn.fetchrow("SELECT * FROM orders WHERE id = $1::uuid FOR UPDATE", order_id)
     charge = await conn.fetchrow("SELECT * FROM order_charges WHERE order_id = $1::uuid AND month = $2 FOR UPDATE",
                                  order_id, month)
-    if order is None or charge is None or charge["status"] == "charged":
+    if order is None or charge is None or charge["status"] != "pending" or charge["attempt"] != attempt:
+        return None  # unknown, settled, or the reply of an earlier attempt
+    return order, Month.parse(month)
+
+
+async def give_up(rt: Runtime, conn, rid: str, order, month: Month, code: str, reason: str,
+                  amount: Decimal = Decimal(0)) -> None:
+    """Not renewed this month (yet): the order stays, renewals paused with the reason, nothing kept reserved;
+    a later pass tries again."""
+    await conn.execute("UPDATE order_charges SET status = 'unpaid', amount = $3, detail = $4 WHERE order_id = $1"
+                       " AND month = $2", order["id"], str(month), amount, {"code": code, "reason": reason})
+    await conn.execute("UPDATE orders SET renewal_paused = $2, updated_at = now() WHERE id = $1", order["id"], reason)
+    if order["mode"] == "grid":
+        await rt.outbox.add(conn, ReleaseCoverage(account_id=order["account_id"], checkout_id=rid))
+    await rt.outbox.add(conn, CheckoutFailed(checkout_id=rid, account_id=order["account_id"], code=code, reason=reason))
+
+
+async def on_coverage_reserved(rt: Runtime, conn, m: CoverageReserved) -> None:
+    found = await _pending(conn, m.checkout_id)
+    if found is None:
         return
-    if order["status"] == "Canceled" or (order["renewal_stopped_after"] and order["renewal_stopped_after"] < month):
-        await conn.execute("DELETE FROM order_charges WHERE order_id = $1::uuid AND month = $2", order_id, month)
+    order, month = found
+    cells = [c for outcome in m.items for c in outcome.cells]
+    await price(rt, conn, order, month, m.checkout_id, cells=cells)
+
+
+async def on_coverage_rejected(rt: Runtime, conn, m: CoverageRejected) -> None:
+    found = await _pending(conn, m.checkout_id)
+    if found is not None:
+        order, month = found
+        await give_up(rt, conn, m.checkout_id, order, month, "coverage_rejected", f"renewal for {month} could not reserve coverage: {m.reason}")
+
+
+async def apply_renewal_price(rt: Runtime, conn, m: CheckoutPriced) -> None:
+    found = await _pending(conn, m.checkout_id)
+    if found is None:
+        return
+    order, month = found
+    if order["status"] == "Canceled" or (order["renewal_stopped_after"] and order["renewal_stopped_after"] < str(month)):
+        await give_up(rt, conn, m.checkout_id, order, month, "renewal_stopped", f"renewal for {month} not made: the order stopped")
         return
     amount = Decimal(m.total)
     account = await store.lock_account(conn, order["account_id"])
     short = missing_credit(Decimal(account["balance"]), Decimal(account["overdraft_limit"]), amount)
     if short > 0:
-        reason = f"renewal for {month} paused: EUR {amount:.2f} is due and EUR {short:.2f} is missing; top up to resume"
-        await conn.execute("UPDATE order_charges SET status = 'unpaid', amount = $3 WHERE order_id = $1::uuid AND month = $2",
-                           order_id, month, amount)
-        await conn.execute("UPDATE orders SET renewal_paused = $2, updated_at = now() WHERE id = $1::uuid", order_id, reason)
+        await give_up(rt, conn, m.checkout_id, order, month, "insufficient_credit",
+                      f"renewal for {month} paused: EUR {amount:.2f} is due and EUR {short:.2f} is missing; "
+                      f"top up to resume", amount)
         return
-    await store.post_credit(conn, order["account_id"], -amount, "renewal", f"{order_id}/{month}")
+    await store.post_credit(conn, order["account_id"], -amount, "renewal", f"{order['id']}/{month}")  # once per month
     spend = [s for p in m.items for s in p.spend]
-    await conn.execute("UPDATE order_charges SET status = 'charged', amount = $3, detail = $4 WHERE order_id = $1::uuid"
-                       " AND month = $2", order_id, month, amount, m.model_dump(mode="json"))
-    await conn.execute("UPDATE orders SET renewal_paused = NULL, updated_at = now() WHERE id = $1::uuid", order_id)
-    await rt.outbox.add(conn, OrderRenewed(order_id=order_id, account_id=order["account_id"], month=month,
+    await conn.execute("UPDATE order_charges SET status = 'charged', amount = $3, detail = $4 WHERE order_id = $1"
+                       " AND month = $2", order["id"], str(month), amount, m.model_dump(mode="json"))
+    await conn.execute("UPDATE orders SET renewal_paused = NULL, updated_at = now() WHERE id = $1", order["id"])
+    if order["mode"] == "grid":
+        await rt.outbox.add(conn, CommitCoverage(account_id=order["account_id"], checkout_id=m.checkout_id,
+                                                 order_ids={order["item_id"]: str(order["id"])}))
+    await rt.outbox.add(conn, OrderRenewed(order_id=str(order["id"]), account_id=order["account_id"], month=str(month),
                                            amount=amount, spend=spend))
 
 
-async def apply_renewal_rejection(conn, m: PricingRejected) -> None:
-    parsed = parse_renewal_id(m.checkout_id)
-    if parsed is None:
-        return
-    order_id, month = parsed
-    await conn.execute("UPDATE order_charges SET status = 'unpaid', detail = $3 WHERE order_id = $1::uuid AND month = $2"
-                       " AND status = 'pending'", order_id, month, {"code": m.code, "reason": m.reason})
-    await conn.execute("UPDATE orders SET renewal_paused = $2 WHERE id = $1::uuid", order_id,
-                       f"renewal for {month} could not be priced: {m.reason}")
+async def apply_renewal_rejection(rt: Runtime, conn, m: PricingRejected) -> None:
+    found = await _pending(conn, m.checkout_id)
+    if found is not None:
+        order, month = found
+        await give_up(rt, conn, m.checkout_id, order, month, m.code, f"renewal for {month} could not be priced: {m.reason}")
 
 
 async def renewal_job(rt: Runtime) -> None:

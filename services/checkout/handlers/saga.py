@@ -15,6 +15,7 @@ import shapely
 from shapely.geometry import shape
 
 from services.checkout import store
+from services.checkout.handlers import renewals
 from services.checkout.domain.orders import OrderStatus
 from services.checkout.domain.saga import (
     Failure, Step, advance, apply_coverage, dates_charged_at_checkout, missing_credit, price_changed,
@@ -32,7 +33,7 @@ from shared.schedule import Month
 from shared.service import Runtime
 
 log = logging.getLogger("tessera.checkout.saga")
-RENEWAL_PREFIX = "renewal:"
+RENEWAL_PREFIX = renewals.PREFIX
 
 
 def today() -> date:
@@ -83,12 +84,13 @@ def effects(rt: Runtime) -> dict[str, Any]:
             requests = [CoverageRequest(
                 item_id=i.item_id, model=i.item["model"], constellations=list(i.item["constellations"]),
                 deduplicate=bool(i.item.get("tile_deduplication")), cells=i.cells,
-                dates=dates_charged_at_checkout(i.item, today())) for i in grid]
+                dates=dates_charged_at_checkout(i.item, co["price_date"])) for i in grid]
             await store.set_step(conn, co["id"], advance(Step.FREEZING, Step.RESERVING), timeout, snapshot=snapshot)
             await rt.outbox.add(conn, ReserveCoverage(account_id=co["account_id"], checkout_id=m.checkout_id, items=requests))
         else:
             await store.set_step(conn, co["id"], advance(Step.FREEZING, Step.PRICING), timeout, snapshot=snapshot)
-            await rt.outbox.add(conn, PriceCheckout(account_id=co["account_id"], checkout_id=m.checkout_id, items=m.items))
+            await rt.outbox.add(conn, PriceCheckout(account_id=co["account_id"], checkout_id=m.checkout_id, items=m.items,
+                                                    price_date=co["price_date"]))
 
     async def on_cart_freeze_rejected(conn, inc: Incoming) -> None:
         m: CartFreezeRejected = inc.message
@@ -98,16 +100,23 @@ def effects(rt: Runtime) -> dict[str, Any]:
 
     async def on_coverage_reserved(conn, inc: Incoming) -> None:
         m: CoverageReserved = inc.message
+        if m.checkout_id.startswith(RENEWAL_PREFIX):
+            await renewals.on_coverage_reserved(rt, conn, m)
+            return
         co = await running(conn, m.checkout_id, Step.RESERVING)
         if co is None:
             return
         items = apply_coverage(co["snapshot"], [o.model_dump(mode="json") for o in m.items])
         await store.set_step(conn, co["id"], advance(Step.RESERVING, Step.PRICING), timeout, snapshot=items, reserved=True)
         await rt.outbox.add(conn, PriceCheckout(account_id=co["account_id"], checkout_id=m.checkout_id,
-                                                items=[ItemSnapshot.model_validate(i) for i in items]))
+                                                items=[ItemSnapshot.model_validate(i) for i in items],
+                                                price_date=co["price_date"]))
 
     async def on_coverage_rejected(conn, inc: Incoming) -> None:
         m: CoverageRejected = inc.message
+        if m.checkout_id.startswith(RENEWAL_PREFIX):
+            await renewals.on_coverage_rejected(rt, conn, m)
+            return
         co = await running(conn, m.checkout_id, Step.RESERVING)
         if co is not None:
             await fail(rt, conn, co, Failure("coverage_rejected", m.reason))
@@ -115,7 +124,7 @@ def effects(rt: Runtime) -> dict[str, Any]:
     async def on_pricing_rejected(conn, inc: Incoming) -> None:
         m: PricingRejected = inc.message
         if m.checkout_id.startswith(RENEWAL_PREFIX):
-            await renewal_rejected(conn, m)
+            await renewals.apply_renewal_rejection(rt, conn, m)
             return
         co = await running(conn, m.checkout_id, Step.PRICING)
         if co is not None:
@@ -124,8 +133,7 @@ def effects(rt: Runtime) -> dict[str, Any]:
     async def on_checkout_priced(conn, inc: Incoming) -> None:
         m: CheckoutPriced = inc.message
         if m.checkout_id.startswith(RENEWAL_PREFIX):
-            from services.checkout.handlers.renewals import apply_renewal_price
-            await apply_renewal_price(rt, conn, m)
+            await renewals.apply_renewal_price(rt, conn, m)
             return
         co = await running(conn, m.checkout_id, Step.PRICING)
         if co is None:
@@ -153,7 +161,7 @@ def effects(rt: Runtime) -> dict[str, Any]:
             await store.add_history(conn, order["id"], None, status, "/services/checkout", "order placed")
             # what was paid (imagery and extras), charged in the checkout month; renewals add later months
             await conn.execute("INSERT INTO order_charges (order_id, month, amount, status) VALUES ($1, $2, $3, 'charged')"
-                               " ON CONFLICT DO NOTHING", order["id"], str(Month.of(today())), p.amount_due)
+                               " ON CONFLICT DO NOTHING", order["id"], str(Month.of(co["price_date"])), p.amount_due)
             order_ids[item["item_id"]] = str(order["id"])
             await rt.outbox.add(conn, OrderPlaced(
                 order_id=str(order["id"]), account_id=co["account_id"], checkout_id=m.checkout_id, model=order["model"],
@@ -166,10 +174,6 @@ def effects(rt: Runtime) -> dict[str, Any]:
                              priced=m.model_dump(mode="json"), order_ids=list(order_ids.values()))
         await rt.outbox.add(conn, CheckoutCompleted(checkout_id=m.checkout_id, account_id=co["account_id"],
                                                     order_ids=list(order_ids.values()), total=total))
-
-    async def renewal_rejected(conn, m: PricingRejected) -> None:
-        from services.checkout.handlers.renewals import apply_renewal_rejection
-        await apply_renewal_rejection(conn, m)
 
     return {
         CartFrozen.TYPE: on_cart_frozen,
