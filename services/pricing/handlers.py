@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from services.pricing import estimates, saga, store
 from shared.auth import Principal, current_principal
-from shared.contracts.checkout import OrderCanceled, OrderPlaced, OrderRenewed
+from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced, OrderRenewed
 from shared.contracts.pricing import PriceCheckout
 from shared.inbox import Effect, Incoming
 from shared.problems import not_found
@@ -64,13 +64,18 @@ def checkout_effects(rt) -> dict[str, Effect]:
 
 
 def ledger_effects(rt) -> dict[str, Effect]:
-    """checkout.order.events: placed / renewed / canceled feed the spend ledger; the rest are not ours."""
+    """checkout.order.events: placed / renewed / canceled feed the spend ledger (and settle provisional spend);
+    checkout.checkout.events: CheckoutFailed drops a checkout's provisional spend; the rest are not ours."""
 
     async def record(conn, inc: Incoming) -> None:
         await saga.record_spend(conn, inc.message, inc.envelope.id)
+
+    async def failed(conn, inc: Incoming) -> None:
+        await saga.drop_provisional(conn, inc.message)  # type: ignore[arg-type]
 
     return {
         OrderPlaced.TYPE: record,
         OrderRenewed.TYPE: record,
         OrderCanceled.TYPE: record,
+        CheckoutFailed.TYPE: failed,
     }

@@ -7,6 +7,15 @@ the same checkout priced again replies the very same figures. Pricing does *not*
 the ledger here; checkout emits ``OrderPlaced`` (with the spend lines given here) when it really
 charges, and that event feeds the ledger.
 
+Provisional spend: until that event arrives, a freshly priced ``CheckoutPriced`` leaves its spend
+lines as provisional rows (per checkout, item, month, family) that count toward the account's month
+spend, so the next checkout or renewal of the account priced before the order events arrive starts
+from the right spend (tiers are progressive, DOMAIN.md section 5). A replayed reply adds nothing.
+They are settled in the transaction that records the real spend (``OrderPlaced`` by checkout and
+item; ``OrderRenewed`` by its renewal ``renewal:<order>:<month>[:<attempt>]``, every attempt), or
+dropped by ``CheckoutFailed`` (a renewal's failure drops that attempt and earlier ones). A settling
+event that comes first leaves a tombstone, so the checkout priced later adds no provisional spend.
+
 The ledger (``checkout.order.events``): ``OrderPlaced`` / ``OrderRenewed`` record their spend lines,
 ``OrderCanceled`` records its ``spend_reversed`` lines as reversals. Every line is keyed by (order,
 month, family), so a redelivered or re-emitted event changes nothing, and a cancellation that
@@ -28,7 +37,7 @@ from services.pricing.domain import LineKind, Month, estimate, estimate_payload
 from services.pricing.resolve import item_from_snapshot
 from shared.catalog import ModelFamily
 from shared.contracts.base import REGISTRY, Message
-from shared.contracts.checkout import OrderCanceled, OrderPlaced, OrderRenewed
+from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced, OrderRenewed
 from shared.contracts.common import SpendLine
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricedItem, PricingRejected
 from shared.inbox import Reject
@@ -54,7 +63,45 @@ async def checkout_reply(conn: asyncpg.Connection, cmd: PriceCheckout, *, today=
     reply = await _price(conn, cmd, today or cmd.price_date or datetime.now(UTC).date())
     await store.insert_checkout_pricing(conn, checkout_id=cmd.checkout_id, account_id=cmd.account_id,
                                         reply_type=reply.TYPE, reply=reply.model_dump(mode="json"))
+    if isinstance(reply, CheckoutPriced):
+        await _hold_provisional(conn, reply)
     return reply
+
+
+async def _hold_provisional(conn: asyncpg.Connection, reply: CheckoutPriced) -> None:
+    """The spend lines of a freshly priced checkout, provisional until settled (skipped when settled already)."""
+    rows: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for item in reply.items:
+        for line in item.spend:
+            rows[(item.item_id, line.month, line.family)] += Decimal(line.amount)
+    settled_ids = [reply.checkout_id]
+    renewal = _renewal(reply.checkout_id)
+    if renewal is not None:
+        settled_ids.append(_renewed_key(renewal[0]))
+    await store.insert_provisional(
+        conn, account_id=reply.account_id, checkout_id=reply.checkout_id, settled_ids=settled_ids,
+        rows=[(item_id, month, family, amount) for (item_id, month, family), amount in rows.items() if amount > 0],
+    )
+
+
+RENEWAL_PREFIX = "renewal:"  # checkout's renewal ids: renewal:<order>:<month>[:<attempt>]
+
+
+def _renewal(checkout_id: str) -> tuple[str, int] | None:
+    """(``renewal:<order>:<month>``, attempt) of a renewal's checkout id; None for a checkout's."""
+    parts = checkout_id.split(":")
+    if not checkout_id.startswith(RENEWAL_PREFIX) or len(parts) not in (3, 4):
+        return None
+    try:
+        attempt = int(parts[3]) if len(parts) == 4 else 0
+    except ValueError:
+        return None
+    return ":".join(parts[:3]), attempt
+
+
+def _renewed_key(base: str) -> str:
+    """The tombstone of a renewed (order, month): covers every attempt of ``renewal:<order>:<month>``."""
+    return "renewed:" + base.removeprefix(RENEWAL_PREFIX)
 
 
 def _rejected(cmd: PriceCheckout, code: str, reason: str) -> PricingRejected:
@@ -143,3 +190,27 @@ async def record_spend(conn: asyncpg.Connection, message: Message, event_id: Any
                 f"order {message.order_id} {month} {family}: already recorded {existing['amount']} EUR for "
                 f"{existing['account_id']}, now {amount} EUR for {message.account_id} ({message.TYPE})"
             )
+    # The real spend is recorded: the checkout's provisional spend is settled in the same transaction.
+    if isinstance(message, OrderPlaced):
+        await store.settle_provisional(conn, checkout_ids=[message.checkout_id], tombstone=message.checkout_id,
+                                       item_id=message.item_id)  # None (an older producer): the whole checkout
+    elif isinstance(message, OrderRenewed):
+        try:
+            month_key = str(Month.parse(message.month))
+        except ValueError:
+            month_key = message.month
+        base = f"{RENEWAL_PREFIX}{message.order_id}:{month_key}"
+        await store.settle_provisional(conn, checkout_ids=await store.provisional_checkouts_like(conn, base),
+                                       tombstone=_renewed_key(base), item_id=None)
+
+
+async def drop_provisional(conn: asyncpg.Connection, message: CheckoutFailed) -> None:
+    """A failed checkout (or renewal attempt) charges nothing: its provisional spend goes. In the inbox transaction."""
+    await store.lock_account(conn, message.account_id)
+    ids = [message.checkout_id]
+    renewal = _renewal(message.checkout_id)
+    if renewal is not None:  # that attempt and earlier ones (their late replies were ignored by checkout)
+        base, attempt = renewal
+        ids += [c for c in await store.provisional_checkouts_like(conn, base)
+                if (r := _renewal(c)) is not None and r[1] <= attempt]
+    await store.settle_provisional(conn, checkout_ids=ids, tombstone=message.checkout_id, item_id=None)

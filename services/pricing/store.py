@@ -72,7 +72,8 @@ async def get_quote(conn: Conn, quote_id: uuid.UUID, account_id: str) -> asyncpg
 async def month_spend(
     conn: Conn, account_id: str, months: Iterable[Month]
 ) -> dict[tuple[Month, ModelFamily], Decimal]:
-    """The account's spend so far per (month, family): charges minus reversals (0 when absent)."""
+    """The account's spend so far per (month, family) (0 when absent): confirmed spend (charges minus
+    reversals) plus the provisional spend of checkouts priced but not yet settled by their order event."""
     keys = sorted({str(m) for m in months})
     rows = await conn.fetch(
         """
@@ -80,6 +81,8 @@ async def month_spend(
             SELECT month, family, amount FROM spend_charges WHERE account_id = $1 AND month = ANY($2::text[])
             UNION ALL
             SELECT month, family, -amount FROM spend_reversals WHERE account_id = $1 AND month = ANY($2::text[])
+            UNION ALL
+            SELECT month, family, amount FROM spend_provisional WHERE account_id = $1 AND month = ANY($2::text[])
         ) s GROUP BY month, family
         """,
         account_id, keys,
@@ -126,6 +129,63 @@ async def record_reversal(
     return await conn.fetchrow(
         "SELECT * FROM spend_reversals WHERE order_id = $1 AND month = $2 AND family = $3", order_id, month, family
     )
+
+
+# ------------------------------------------------------------------------------ provisional spend
+
+
+async def insert_provisional(
+    conn: asyncpg.Connection, *, account_id: str, checkout_id: str, settled_ids: Iterable[str],
+    rows: Iterable[tuple[str, str, str, Decimal]],
+) -> int:
+    """Insert provisional spend rows (item_id, month, family, amount) of a freshly priced checkout, except
+    for items already settled (a tombstone for one of ``settled_ids`` with that item or the whole checkout '').
+    Returns how many rows were inserted."""
+    ids = sorted(set(settled_ids))
+    inserted = 0
+    for item_id, month, family, amount in rows:
+        done = await conn.fetchval(
+            """
+            INSERT INTO spend_provisional (account_id, checkout_id, item_id, month, family, amount)
+            SELECT $1, $2, $3, $4, $5, $6
+            WHERE NOT EXISTS (SELECT 1 FROM spend_provisional_settled
+                              WHERE checkout_id = ANY($7::text[]) AND item_id IN ('', $3))
+            ON CONFLICT DO NOTHING RETURNING true
+            """,
+            account_id, checkout_id, item_id, month, family, amount, ids,
+        )
+        inserted += bool(done)
+    return inserted
+
+
+async def provisional_checkouts_like(conn: asyncpg.Connection, prefix: str) -> list[str]:
+    """Checkout ids with provisional rows that are ``prefix`` or start with ``prefix + ':'``."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT checkout_id FROM spend_provisional WHERE checkout_id = $1 OR starts_with(checkout_id, $1 || ':')",
+        prefix,
+    )
+    return [r["checkout_id"] for r in rows]
+
+
+async def settle_provisional(
+    conn: asyncpg.Connection, *, checkout_ids: Iterable[str], tombstone: str, item_id: str | None
+) -> int:
+    """Drop the provisional rows of these checkouts (only ``item_id``'s when given) and leave a tombstone
+    (``tombstone``, item_id or '') so that a PriceCheckout priced later adds none. Returns rows deleted."""
+    ids = sorted(set(checkout_ids) | {tombstone})
+    deleted = await conn.fetchval(
+        """
+        WITH d AS (DELETE FROM spend_provisional WHERE checkout_id = ANY($1::text[])
+                   AND ($2::text IS NULL OR item_id = $2) RETURNING 1)
+        SELECT count(*) FROM d
+        """,
+        ids, item_id,
+    )
+    await conn.execute(
+        "INSERT INTO spend_provisional_settled (checkout_id, item_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        tombstone, item_id or "",
+    )
+    return deleted
 
 
 # ------------------------------------------------------------------------------ checkout pricing
