@@ -451,55 +451,29 @@ def _bracket_at(brackets: tuple[TierBracket, ...], spend: Fraction) -> TierBrack
 def _extras(
     item: PricingItem, units: list[_Unit], month: Month, at_checkout: bool, book: PriceBook
 ) -> list[EstimateLine]:
-    lines = []
+    """Storage and download extras: neither tier-discounted nor mode-factored (DOMAIN.md section 5)."""
     km2_images = sum((u.billable_km2 * u.dates for u in units), Decimal(0))
     total_km2 = sum((u.billable_km2 for u in units), Decimal(0))
     dates = max((u.dates for u in units), default=0)
+
+    def line(kind: LineKind, label: str, quantity: Decimal, unit: str, rate: Decimal) -> EstimateLine:
+        return EstimateLine(
+            item=item.label, month=month, at_checkout=at_checkout, kind=kind, label=label, family=item.family,
+            mode=None, tier=None, discount=None, area_km2=total_km2, image_dates=dates, quantity=quantity,
+            unit=unit, rate=rate, amount=round_cents(quantity * rate),
+        )
+
+    lines = []
     extra_months = item.storage_months - 1
     if extra_months > 0 and km2_images > 0:
-        quantity = km2_images * extra_months
-        lines.append(
-            EstimateLine(
-                item=item.label,
-                month=month,
-                at_checkout=at_checkout,
-                kind=LineKind.STORAGE,
-                label=f"storage, {extra_months} extra month{'s' if extra_months != 1 else ''}",
-                family=item.family,
-                mode=None,
-                tier=None,
-                discount=None,
-                area_km2=total_km2,
-                image_dates=dates,
-                quantity=quantity,
-                unit="km2_image_month",
-                rate=book.storage_rate,
-                amount=round_cents(quantity * book.storage_rate),
-            )
-        )
+        lines.append(line(LineKind.STORAGE, f"storage, {extra_months} extra month{'s' if extra_months != 1 else ''}",
+                          km2_images * extra_months, "km2_image_month", book.storage_rate))
     extra_requests = item.api_requests - book.included_requests
     units_per_request = sum(u.download_units_per_image * u.dates for u in units)
     if extra_requests > 0 and units_per_request > 0:
-        quantity = Decimal(units_per_request * extra_requests)
-        lines.append(
-            EstimateLine(
-                item=item.label,
-                month=month,
-                at_checkout=at_checkout,
-                kind=LineKind.DOWNLOADS,
-                label=f"downloads, {extra_requests} extra request{'s' if extra_requests != 1 else ''} per image",
-                family=item.family,
-                mode=None,
-                tier=None,
-                discount=None,
-                area_km2=total_km2,
-                image_dates=dates,
-                quantity=quantity,
-                unit="download_unit",
-                rate=book.download_unit_price,
-                amount=round_cents(quantity * book.download_unit_price),
-            )
-        )
+        lines.append(line(LineKind.DOWNLOADS,
+                          f"downloads, {extra_requests} extra request{'s' if extra_requests != 1 else ''} per image",
+                          Decimal(units_per_request * extra_requests), "download_unit", book.download_unit_price))
     return lines
 
 
