@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.pricing.domain import estimate, estimate_payload, pricing_item_from_payload  # noqa: E402
-from services.pricing.resolve import _cell, grid_cells  # noqa: E402
+from services.pricing.resolve import _cell, _selections, grid_cells  # noqa: E402
 from shared.grid import CellId, is_whole  # noqa: E402
 from shared.vocabulary import OrderItem  # noqa: E402
 
@@ -76,6 +76,7 @@ def in_process(repeat: int) -> None:
         full.append((time.perf_counter() - t) * 1000)
     for _ in range(repeat):
         _cell.cache_clear()
+        _selections.clear()
         t = time.perf_counter()
         parsed = OrderItem.model_validate(json.loads(json.dumps(body)))
         cells = grid_cells(parsed)
@@ -93,39 +94,83 @@ def in_process(repeat: int) -> None:
 # ------------------------------------------------------------------------------ HTTP load
 
 
-def load_process(url: str, token: str, rate: float, seconds: float, out) -> None:
-    """The second process: open-loop load at ``rate``/s for ``seconds``; sends back latencies."""
-    import httpx
+MAX_CONNECTIONS = 64
 
+
+def load_process(url: str, token: str, rate: float, seconds: float, out) -> None:
+    """The second process: open-loop load at ``rate``/s for ``seconds``; sends back latencies.
+
+    Kept cheap so it is never the bottleneck (it shares the CPUs with the service and Postgres):
+    the request (head + body) is encoded once and written as raw bytes on kept-alive HTTP/1.1
+    connections (a small pool, grown only when every connection is busy); the response is read
+    by its Content-Length and only its status is checked, its JSON is never parsed."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or 80
     body = json.dumps(payload()).encode()
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    request = (f"POST /v1/estimates HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
     async def main():
         latencies, errors, statuses = [], 0, {}
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        async with httpx.AsyncClient(base_url=url, timeout=30.0, limits=limits) as client:
-            for _ in range(5):  # warm-up (connections, caches)
-                await client.post("/v1/estimates", content=body, headers=headers)
+        idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        opened = []
+        in_flight = asyncio.Semaphore(MAX_CONNECTIONS)  # requests beyond it wait (their latency counts)
 
-            async def one(at: float):
-                nonlocal errors
-                delay = at - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                try:
-                    r = await client.post("/v1/estimates", content=body, headers=headers)
-                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-                    if r.status_code != 201:
-                        errors += 1
-                except httpx.HTTPError:
+        async def send() -> int:
+            conn = idle.pop() if idle else None
+            if conn is None:
+                conn = await asyncio.open_connection(host, port)
+                opened.append(conn)
+            reader, writer = conn
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = None
+            close = False
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
+            if length is None:
+                raise ConnectionError("response without Content-Length")
+            await reader.readexactly(length)
+            if close:
+                writer.close()
+            else:
+                idle.append(conn)
+            return status
+
+        for _ in range(5):  # warm-up (connection, caches)
+            await send()
+
+        async def one(at: float):
+            nonlocal errors
+            delay = at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                async with in_flight:
+                    status = await send()
+                statuses[status] = statuses.get(status, 0) + 1
+                if status != 201:
                     errors += 1
-                latencies.append((time.perf_counter() - at) * 1000)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                errors += 1
+            latencies.append((time.perf_counter() - at) * 1000)
 
-            start = time.perf_counter() + 0.1
-            n = int(rate * seconds)
-            await asyncio.gather(*(one(start + i / rate) for i in range(n)))
-            elapsed = time.perf_counter() - start
-        out.send({"cpu": time.process_time(), "latencies": latencies, "errors": errors, "statuses": statuses, "elapsed": elapsed, "n": n})
+        start = time.perf_counter() + 0.1
+        n = int(rate * seconds)
+        await asyncio.gather(*(one(start + i / rate) for i in range(n)))
+        elapsed = time.perf_counter() - start
+        for _, writer in opened:
+            writer.close()
+        out.send({"cpu": time.process_time(), "latencies": latencies, "errors": errors, "statuses": statuses,
+                  "elapsed": elapsed, "n": n, "connections": len(opened)})
 
     asyncio.run(main())
 
@@ -162,7 +207,9 @@ async def over_http(rate: float, seconds: float) -> None:
         done = sum(result["statuses"].values()) + 5
         print(f"  service CPU {service_cpu:.1f} s for {done} requests = {service_cpu / done * 1000:.1f} ms CPU per request "
               f"(its one event loop saturates near {done / service_cpu:.0f} req/s on one core)")
-        print(f"  load process CPU {result['cpu']:.1f} s (it shares the {os.cpu_count()} CPUs with the service and Postgres)")
+        print(f"  load process CPU {result['cpu']:.1f} s = {result['cpu'] / done * 1000:.1f} ms per request, "
+              f"{result['connections']} kept-alive connections (it shares the {os.cpu_count()} CPUs with the service "
+              f"and Postgres)")
     finally:
         svc.stop()
         await svc.client.aclose()

@@ -293,7 +293,9 @@ class OrderItem(BaseModel):
     @field_validator("tile_guids", "minitile_guids")
     @classmethod
     def _guids_unique(cls, value: list[UUID] | None) -> list[UUID] | None:
-        if value is not None:
+        # Fast path: a set of the 128-bit ints (C hashing) instead of the UUIDs (Python __hash__);
+        # UUIDs are equal exactly when their ints are. Only a list with a repeat takes the loop below.
+        if value is not None and len({guid.int for guid in value}) != len(value):
             seen: set[UUID] = set()
             for guid in value:
                 if guid in seen:
@@ -350,7 +352,9 @@ class OrderItem(BaseModel):
                 raise PydanticCustomError(
                     "empty_grid_selection", "the grid selection is empty: list at least one tile or minitile GUID"
                 )
-            shared = set(tiles) & set(minitiles)
+            tile_ints = {guid.int for guid in tiles} if tiles and minitiles else set()
+            shared = (set(tiles) & set(minitiles)
+                      if any(guid.int in tile_ints for guid in minitiles) else set())
             if shared:
                 raise PydanticCustomError(
                     "duplicate_guid",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date
@@ -155,8 +156,30 @@ async def parts_of_inline_aoi(payload: OrderItem, field_prefix: str) -> tuple[li
 # ------------------------------------------------------------------------------ grid selections
 
 
-def grid_cells(payload: OrderItem, field_prefix: str = "") -> list[GridCell]:
-    """Decode the GUIDs into cells with their (possibly clipped) area; 422 naming the bad one."""
+_SELECTIONS_CACHED = 64
+_selections: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], tuple[GridCell, ...]] = OrderedDict()
+
+
+def grid_cells(payload: OrderItem, field_prefix: str = "") -> tuple[GridCell, ...]:
+    """Decode the GUIDs into cells with their (possibly clipped) area; 422 naming the bad one.
+
+    Whole selections are cached too (a small LRU keyed by the GUIDs' 128-bit ints, equal exactly
+    when the GUIDs are): a dashboard re-estimates the same cart again and again. A hit returns the
+    very same tuple, so the calculator's per-selection facts (``estimate._cell_groups``) are reused
+    as well. Only valid selections are cached; a bad GUID is decoded (and reported) every time."""
+    key = (tuple(g.int for g in payload.tile_guids or ()), tuple(g.int for g in payload.minitile_guids or ()))
+    cached = _selections.get(key)
+    if cached is not None:
+        _selections.move_to_end(key)
+        return cached
+    cells = _decode_cells(payload, field_prefix)
+    _selections[key] = cells
+    if len(_selections) > _SELECTIONS_CACHED:
+        _selections.popitem(last=False)
+    return cells
+
+
+def _decode_cells(payload: OrderItem, field_prefix: str) -> tuple[GridCell, ...]:
     cells = []
     for field_name, level, guids in (
         ("tile_guids", CellLevel.TILE, payload.tile_guids or ()),
@@ -168,7 +191,7 @@ def grid_cells(payload: OrderItem, field_prefix: str = "") -> list[GridCell]:
             except GridError as exc:
                 raise _field_problem(422, f"grid_{exc.code.value}", f"{field_prefix}{field_name}.{i}",
                                      exc.message) from None
-    return cells
+    return tuple(cells)
 
 
 @lru_cache(maxsize=262_144)

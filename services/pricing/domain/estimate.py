@@ -47,6 +47,8 @@ How a month is priced:
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -302,6 +304,13 @@ def _units(item: PricingItem, dates: tuple[date, ...], book: PriceBook) -> list[
             )
         return units
     date_set = frozenset(dates)
+    facts = _cell_facts(item.cells, unit_km2)
+    if facts is not None:  # no owned dates: one group per level (same lines as the loop below)
+        return [
+            _Unit(f"{f.count} {level.value}{'s' if f.count != 1 else ''}", level.pricing_mode, f.area_km2,
+                  len(date_set), f.download_units, f.keys)
+            for level, f in facts.items()
+        ]
     groups: dict[tuple[CellLevel, frozenset[date]], list[GridCell]] = {}
     for cell in item.cells:
         remaining = date_set - cell.excluded_dates if cell.excluded_dates else date_set
@@ -326,6 +335,56 @@ def _units(item: PricingItem, dates: tuple[date, ...], book: PriceBook) -> list[
     return units
 
 
+@dataclass(frozen=True, slots=True)
+class _LevelFacts:
+    """The cells of one level in an item, in order: their keys, summed area and download units."""
+
+    keys: tuple[str, ...]
+    area_km2: Decimal
+    download_units: int
+    count: int
+
+
+_FACTS_CACHED = 64
+_facts: OrderedDict[tuple[int, Decimal], tuple[tuple[GridCell, ...], dict[CellLevel, _LevelFacts]]] = OrderedDict()
+_facts_lock = threading.Lock()  # estimates of big selections run on worker threads
+
+
+def _cell_facts(cells: tuple[GridCell, ...], unit_km2: Decimal) -> dict[CellLevel, _LevelFacts] | None:
+    """Per level (in order of first appearance): the keys, area and download units of a grid item's
+    cells, or None when some cell has owned dates (then cells are grouped by their dates).
+
+    Cached by the identity of the cells tuple (a small LRU holding the tuple, so its id stays
+    unique while cached): the estimate route reuses one tuple per GUID selection
+    (``resolve.grid_cells``), and every month of an estimate prices the same cells. The sums are
+    taken in the same order as the uncached grouping, so amounts are identical."""
+    key = (id(cells), unit_km2)
+    with _facts_lock:
+        entry = _facts.get(key)
+        if entry is not None and entry[0] is cells:
+            _facts.move_to_end(key)
+            return entry[1]
+    by_level: dict[CellLevel, list[GridCell]] = {}
+    for cell in cells:
+        if cell.excluded_dates:
+            return None
+        by_level.setdefault(cell.level, []).append(cell)
+    facts = {
+        level: _LevelFacts(
+            tuple(c.key for c in group),
+            sum((c.area_km2 for c in group), Decimal(0)),
+            sum(math.ceil(c.area_km2 / unit_km2) for c in group),
+            len(group),
+        )
+        for level, group in by_level.items()
+    }
+    with _facts_lock:
+        _facts[key] = (cells, facts)
+        if len(_facts) > _FACTS_CACHED:
+            _facts.popitem(last=False)
+    return facts
+
+
 def _group_numbers(groups: Mapping[tuple[CellLevel, frozenset[date]], object]) -> dict[CellLevel, int]:
     counts = {level: 0 for level in CellLevel}
     for level, _ in groups:
@@ -340,6 +399,14 @@ def _areas(item: PricingItem, book: PriceBook) -> list[AreaSummary]:
                 item.label, part.label, PricingMode.POLYGON, part.area_km2, max(part.area_km2, book.minimum_billable_km2)
             )
             for part in item.parts
+        ]
+    facts = _cell_facts(item.cells, book.download_unit_km2)
+    if facts is not None:
+        return [
+            AreaSummary(item.label, f"{level.value}s", level.pricing_mode, facts[level].area_km2,
+                        facts[level].area_km2, facts[level].count)
+            for level in CellLevel
+            if level in facts
         ]
     summaries = []
     for level in CellLevel:
