@@ -24,6 +24,45 @@ LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["service", 
 PROBLEM_JSON = "application/problem+json"
 
 
+class ObserveMiddleware:
+    """Correlation id in and out, request count and latency per route. A plain ASGI middleware:
+    Starlette's @app.middleware("http") wraps every request in extra tasks and streams."""
+
+    def __init__(self, app, service: str) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        cid = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-correlation-id":
+                cid = value.decode("latin-1")
+                break
+        cid = cid or str(uuid.uuid4())
+        token = correlation_id.set(cid)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [(b"x-correlation-id", cid.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            method = scope.get("method", "")
+            REQUESTS.labels(self.service, method, path, str(status)).inc()
+            LATENCY.labels(self.service, method, path).observe(time.perf_counter() - start)
+            correlation_id.reset(token)
+
+
 def problem_response(p: Problem, request: Request) -> JSONResponse:
     return JSONResponse(p.body(str(request.url.path)), status_code=p.status, media_type=PROBLEM_JSON)
 
@@ -44,23 +83,7 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Correlation-Id", "Location"])
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):
-        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        token = correlation_id.set(cid)
-        start = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Correlation-Id"] = cid
-            return response
-        finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            REQUESTS.labels(service, request.method, path, str(status)).inc()
-            LATENCY.labels(service, request.method, path).observe(time.perf_counter() - start)
-            correlation_id.reset(token)
+    app.add_middleware(ObserveMiddleware, service=service)
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem):
