@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import total_ordering
 
 __all__ = ["ChargePeriod", "Month", "Schedule", "charge_periods"]
+
+
+def utc_today() -> date:
+    """Today's date in UTC: every month boundary of the domain is a UTC one (DOMAIN.md section 4)."""
+    return datetime.now(timezone.utc).date()
 
 
 @total_ordering

@@ -25,7 +25,6 @@ reported again with a different amount or account is a bug upstream: dead-letter
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -41,6 +40,7 @@ from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced
 from shared.contracts.common import SpendLine
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricedItem, PricingRejected
 from shared.inbox import Reject
+from shared.schedule import utc_today
 
 
 def _readable(exc: Exception) -> str:
@@ -60,7 +60,7 @@ async def checkout_reply(conn: asyncpg.Connection, cmd: PriceCheckout, *, today=
         if known["account_id"] != cmd.account_id:
             raise Reject(f"checkout {cmd.checkout_id} was priced for another account")
         return REGISTRY[known["reply_type"]].model_validate(known["reply"])
-    reply = await _price(conn, cmd, today or cmd.price_date or datetime.now(UTC).date())
+    reply = await _price(conn, cmd, today or cmd.price_date or utc_today())
     await store.insert_checkout_pricing(conn, checkout_id=cmd.checkout_id, account_id=cmd.account_id,
                                         reply_type=reply.TYPE, reply=reply.model_dump(mode="json"))
     if isinstance(reply, CheckoutPriced):

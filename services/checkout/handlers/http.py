@@ -16,7 +16,6 @@ from shapely.geometry import shape
 from services.checkout import store
 from services.checkout.domain.orders import LIVE, OrderStatus, cancel_decision
 from services.checkout.handlers.renewals import renew
-from services.checkout.handlers.saga import today as utc_today
 from shared.auth import Principal, current_principal, require_admin
 from shared.catalog import attribution_notices
 from shared.contracts.cart import FreezeCart
@@ -26,7 +25,7 @@ from shared.contracts.coverage import ReleaseCoverage
 from shared.geo.h3index import intersects_exactly, query_cells, viewport_geometry
 from shared.money import format_amount, parse_amount
 from shared.problems import Problem, not_found
-from shared.schedule import Month
+from shared.schedule import Month, utc_today
 
 router = APIRouter(tags=["checkout"])
 

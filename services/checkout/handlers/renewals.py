@@ -15,7 +15,6 @@ import asyncio
 import logging
 import uuid
 import zlib
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +26,7 @@ from shared.contracts.coverage import (
     CommitCoverage, CoverageRejected, CoverageRequest, CoverageReserved, ReleaseCoverage, ReserveCoverage,
 )
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricingRejected
-from shared.schedule import Month
+from shared.schedule import Month, utc_today
 from shared.service import Runtime
 
 log = logging.getLogger("tessera.checkout.renewals")
@@ -199,7 +198,7 @@ async def renewal_job(rt: Runtime) -> None:
     """Background job: a pass at every interval; the pass of a new month runs right after 00:00 UTC."""
     while True:
         try:
-            await renew(rt, Month.of(datetime.now(timezone.utc).date()))
+            await renew(rt, Month.of(utc_today()))
         except asyncio.CancelledError:
             raise
         except Exception:

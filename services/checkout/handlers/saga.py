@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -34,10 +34,6 @@ from shared.service import Runtime
 
 log = logging.getLogger("tessera.checkout.saga")
 RENEWAL_PREFIX = renewals.PREFIX
-
-
-def today() -> date:
-    return datetime.now(timezone.utc).date()
 
 
 async def fail(rt: Runtime, conn, co, failure: Failure, *, detail: dict | None = None) -> None:
