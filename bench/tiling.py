@@ -123,7 +123,7 @@ def bench_dedup():
     ledger.dates_of(np.array([0], dtype=np.int64))  # settle the index
     t_build = time.perf_counter() - t
     print(f"ledger:       {ledger.owned_cells():,} owned cells in 1,000 groups, built/indexed in {t_build * 1e3:.0f} ms")
-    print(f"              storage: 1,000 rows of (8-byte keys x 1,000 + one ~46-byte date bitmap)")
+    print("              storage: 1,000 rows of (8-byte keys x 1,000 + one ~46-byte date bitmap)")
 
     # the order: 800 minitiles (half of them owned) + 200 tiles of the same area
     req_minis = [cell_from_key(int(k)) for k in np.concatenate([owned_keys[:400], rng.choice(all_keys, 400)])]

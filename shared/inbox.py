@@ -14,7 +14,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -181,8 +180,3 @@ class InboxConsumer:
                 await asyncio.sleep(min(5.0, 0.2 * 2 ** min(attempt, 5)))
         HANDLED.labels(self.name, "dead_lettered").inc()
         return "dead_lettered"
-
-
-def dlq_headers_of(raw: list[tuple[str, bytes]]) -> dict[str, Any]:
-    """Decode a DLQ record's headers (for tests and tooling)."""
-    return decode_headers(raw)

@@ -1,7 +1,6 @@
 """The transactional outbox and its relay against the real Postgres and Kafka."""
 import asyncio
 import random
-import uuid
 from collections import defaultdict
 
 import pytest

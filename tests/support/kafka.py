@@ -78,3 +78,20 @@ async def send_messages(bootstrap: str, messages, *, source: str = "/services/ch
         return [e.id for e in envs]
     finally:
         await producer.stop()
+
+
+async def replies_on(bootstrap: str, topic: str, checkout_id: str, count: int = 1,
+                     timeout: float = 40.0) -> list[tuple[str, dict]]:
+    """The messages on `topic` about one checkout, in order, as (ce_type, body); waits for `count`."""
+    import json
+
+    deadline = time.monotonic() + timeout
+    found: list = []
+    while time.monotonic() < deadline:
+        records = await read_topic(bootstrap, topic, timeout=3.0, settle=0.3)
+        found = [(headers(r)["ce_type"], json.loads(r.value)) for r in records
+                 if json.loads(r.value).get("checkout_id") == checkout_id]
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.3)
+    raise TimeoutError(f"{len(found)} of {count} messages on {topic} for {checkout_id}")

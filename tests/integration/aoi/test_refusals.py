@@ -10,7 +10,7 @@ import shapely
 from shared.geo import ERROR_CODES
 
 from .conftest import box
-from .files import circle_wkt, kml, kml_polygon, ring, shapefile_members, zip_bytes
+from .files import circle_wkt, kml_polygon, ring, shapefile_members, zip_bytes
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from datetime import UTC, datetime
@@ -15,8 +14,7 @@ from shared.contracts.checkout import OrderCanceled, OrderPlaced
 from shared.contracts.common import Cell, ItemSnapshot, SpendLine
 from shared.contracts.pricing import PriceCheckout
 from shared.grid import CellId
-from tests.support.kafka import headers, read_topic
-from tests.support.kafka import send_messages
+from tests.support.kafka import replies_on, send_messages
 
 pytestmark = pytest.mark.integration
 
@@ -82,17 +80,7 @@ def snapshot(item_id: str, excluded: list[str], **changes) -> ItemSnapshot:
 
 
 async def replies_for(bootstrap: str, checkout_id: str, count: int, timeout: float = 30.0) -> list[tuple[str, dict]]:
-    deadline = time.monotonic() + timeout
-    found: list = []
-    while time.monotonic() < deadline:
-        records = await read_topic(bootstrap, "pricing.quote.events", timeout=3.0, settle=0.5)
-        found = [(headers(r)["ce_type"], json.loads(r.value)) for r in records
-                 if json.loads(r.value).get("checkout_id") == checkout_id]
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.5)
-    raise TimeoutError(f"{len(found)} of {count} replies for {checkout_id}")
-
+    return await replies_on(bootstrap, "pricing.quote.events", checkout_id, count, timeout)
 
 async def test_price_checkout_prices_the_pairs_left_and_replies_the_same_figures_twice(pricing, kafka_bootstrap, unique):
     # 5 of the 10 dates owned (excluded by tiling): 2,621.44 × 5 = 13,107.2 km²·images × €0.04 = €524.288 -> €524.29,

@@ -4,7 +4,6 @@ over HTTP. Everything read from the shared topics is filtered by this test's own
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from datetime import date
 from decimal import Decimal
@@ -18,8 +17,7 @@ from shared.db import create_pool
 from shared.grid import CellId
 from shared.outbox import Outbox
 from shared.service import Runtime
-from tests.support.kafka import headers, read_topic
-from tests.support.kafka import send_messages
+from tests.support.kafka import replies_on, send_messages
 
 pytestmark = pytest.mark.integration
 
@@ -48,17 +46,7 @@ async def send(bootstrap: str, *messages) -> None:
 
 async def replies(bootstrap: str, checkout_id: str, count: int = 1, timeout: float = 40.0) -> list[tuple[str, dict]]:
     """The replies on tiling.coverage.events for one checkout, in order: (ce_type, body)."""
-    deadline = time.monotonic() + timeout
-    found: list = []
-    while time.monotonic() < deadline:
-        records = await read_topic(bootstrap, "tiling.coverage.events", timeout=3.0, settle=0.3)
-        found = [(headers(r)["ce_type"], json.loads(r.value)) for r in records
-                 if json.loads(r.value).get("checkout_id") == checkout_id]
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.3)
-    raise TimeoutError(f"{len(found)} of {count} replies for {checkout_id}")
-
+    return await replies_on(bootstrap, "tiling.coverage.events", checkout_id, count, timeout)
 
 async def reserve(bootstrap: str, account: str, checkout_id: str, *items: CoverageRequest) -> dict:
     await send(bootstrap, ReserveCoverage(account_id=account, checkout_id=checkout_id, items=list(items)))

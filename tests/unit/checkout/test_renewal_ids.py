@@ -10,6 +10,6 @@ def test_a_renewal_id_round_trips_with_and_without_an_attempt():
 
 
 def test_anything_else_is_not_a_renewal_id():
-    for other in ("co-1", f"renewal:{ORDER}", f"renewal:not-a-uuid:2026-12", f"renewal:{ORDER}:2026-13",
+    for other in ("co-1", f"renewal:{ORDER}", "renewal:not-a-uuid:2026-12", f"renewal:{ORDER}:2026-13",
                   f"renewal:{ORDER}:2026-12:x", f"refund:{ORDER}:2026-12", str(ORDER)):
         assert parse_renewal_id(other) is None, other

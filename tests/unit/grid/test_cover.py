@@ -2,7 +2,6 @@
 independent per-cell shapely computation."""
 
 import math
-import random
 
 import numpy as np
 import pyproj

@@ -9,7 +9,7 @@ import shapely
 
 from services.tiling.domain import optimise
 
-from .helpers import TILE, geodesic_km2, minitile_block, utm_rect, E0, N0, M
+from .helpers import TILE, geodesic_km2, minitile_block, utm_rect, E0, N0
 
 
 def test_aoi_needing_110_minitiles_is_cheaper_as_the_whole_tile():
