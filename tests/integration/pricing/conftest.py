@@ -18,7 +18,7 @@ from tests.support.services import running
 pytestmark = pytest.mark.integration
 
 
-class FakePeers:
+class FakePeers(ThreadedApp):
     """AOI: GET /v1/aois/{id} answers the report stored in ``aois`` (404 otherwise).
     Tiling: POST /v1/coverage/preview answers ``owned`` after ``tiling_delay`` seconds."""
 
@@ -48,14 +48,7 @@ class FakePeers:
             return {"owned": [{"guid": sent[g.lower()], "dates": [d for d in ds if d in wanted]}
                               for g, ds in self.owned.items() if g.lower() in sent]}
 
-        self._server = ThreadedApp(app)
-        self.url = self._server.url
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
+        super().__init__(app)
 
 
 @pytest.fixture(scope="module")

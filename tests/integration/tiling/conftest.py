@@ -14,7 +14,7 @@ from tests.support.services import running
 pytestmark = pytest.mark.integration
 
 
-class FakeAoi:
+class FakeAoi(ThreadedApp):
     def __init__(self) -> None:
         self.aois: dict[str, dict[str, Any]] = {}
         self.seen: list[tuple[str, str | None]] = []
@@ -27,14 +27,7 @@ class FakeAoi:
                 return JSONResponse({"code": "not_found"}, status_code=404)
             return {"id": aoi_id, "geometry": self.aois[aoi_id]}
 
-        self._server = ThreadedApp(app)
-        self.url = self._server.url
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
+        super().__init__(app)
 
 
 @pytest.fixture(scope="module")
