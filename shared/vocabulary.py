@@ -16,7 +16,9 @@ so FastAPI answers 422 with ``loc`` naming the field.
 - ``tile_deduplication: true`` on a polygon-mode item is an error naming ``tile_deduplication``
   (deduplication exists only for grid orders, section 6).
 - A grid selection may give only ``tile_guids`` or only ``minitile_guids`` (or both), but not
-  two empty lists; GUIDs must be unique across both lists.
+  two empty lists; GUIDs must be unique across both lists. GUIDs are accepted in any form a UUID
+  may take (upper case, braces, ``urn:uuid:``, no hyphens) and kept as canonical strings (lower
+  case, hyphenated), so equal GUIDs are equal strings (``GuidList``).
 - Unknown extra fields are ignored (the provider's payloads carry fields we do not use).
 - ``OrderItem`` accepts everything the estimate accepts; ``StoredOrderItem`` (cart items and
   orders) refuses inline geometry (``wkt``/``geojson``) and ``simulated_spend``.
@@ -28,7 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -36,7 +39,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -46,6 +52,7 @@ from shared.catalog import CONSTELLATION_DISPLAY_NAMES, Constellation, ModelName
 
 __all__ = [
     "ConfigurationIssue",
+    "GuidList",
     "OrderItem",
     "StoredOrderItem",
     "check_api_requests",
@@ -61,6 +68,52 @@ MIN_FREQUENCY = 1
 MAX_FREQUENCY = 7
 
 AoiMode = Literal["polygon", "grid"]
+
+
+# --------------------------------------------------------------------------------------------
+# GUID lists: canonical strings, checked in bulk
+# --------------------------------------------------------------------------------------------
+
+_UUIDS = TypeAdapter(list[UUID])
+_GUID_CHARACTERS = b"0123456789abcdef-\n"
+
+
+def _canonical_guids(value: Any, handler: ValidatorFunctionWrapHandler) -> list[str]:
+    """A list of GUIDs as canonical strings (lower case, hyphenated).
+
+    A selection holds thousands of GUIDs and is validated on every estimate and cart change, so
+    the usual spelling is checked in bulk, by C string operations over the joined list (0.1 ms
+    for 2,500 GUIDs, where making a ``UUID`` of each costs 0.9 ms): joined by newlines, the text
+    is exactly 37 characters per GUID less one, has a hyphen at each GUID's offsets 8, 13, 18 and
+    23 and a newline after each but the last, and nothing else but hexadecimal digits. Anything
+    else (another spelling of a UUID, a non-string, a broken GUID) takes pydantic's own UUID
+    validation, whose errors name the index (``tile_guids.3``)."""
+    n = len(value) if isinstance(value, list) else 0
+    if n:
+        try:
+            joined = "\n".join(value)
+            lowered = joined.lower()
+            canonical = (
+                len(lowered) == 37 * n - 1
+                and lowered[8::37] == lowered[13::37] == lowered[18::37] == lowered[23::37] == "-" * n
+                and lowered.count("-") == 4 * n
+                and lowered[36::37] == "\n" * (n - 1)
+                and lowered.count("\n") == n - 1
+                and not lowered.encode("ascii").translate(None, _GUID_CHARACTERS)
+            )
+        except (TypeError, UnicodeEncodeError):  # a non-string element; a non-ASCII character
+            canonical = False
+        if canonical:
+            return list(value) if lowered == joined else lowered.split("\n")
+    return handler([str(guid) for guid in _UUIDS.validate_python(value)])
+
+
+# ``handler`` validates the canonical strings as ``list[str]`` (a no-op); the schema says uuid.
+GuidList = Annotated[
+    list[str],
+    WrapValidator(_canonical_guids),
+    Field(json_schema_extra={"items": {"type": "string", "format": "uuid"}}),
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,12 +257,12 @@ class OrderItem(BaseModel):
     geojson: dict[str, Any] | str | None = Field(
         default=None, validation_alias=AliasChoices("geojson", "GeoJson"), serialization_alias="geojson"
     )
-    tile_guids: list[UUID] | None = Field(
+    tile_guids: GuidList | None = Field(
         default=None,
         validation_alias=AliasChoices("tile_guids", "TileGuids"),
         serialization_alias="tile_guids",
     )
-    minitile_guids: list[UUID] | None = Field(
+    minitile_guids: GuidList | None = Field(
         default=None,
         validation_alias=AliasChoices("minitile_guids", "MiniTileGuids"),
         serialization_alias="minitile_guids",
@@ -292,16 +345,13 @@ class OrderItem(BaseModel):
 
     @field_validator("tile_guids", "minitile_guids")
     @classmethod
-    def _guids_unique(cls, value: list[UUID] | None) -> list[UUID] | None:
-        # Fast path: a set of the 128-bit ints (C hashing) instead of the UUIDs (Python __hash__);
-        # UUIDs are equal exactly when their ints are. Only a list with a repeat takes the loop below.
-        if value is not None and len({guid.int for guid in value}) != len(value):
-            seen: set[UUID] = set()
+    def _guids_unique(cls, value: list[str] | None) -> list[str] | None:
+        # canonical strings: equal GUIDs are equal strings; only a list with a repeat takes the loop
+        if value is not None and len(set(value)) != len(value):
+            seen: set[str] = set()
             for guid in value:
                 if guid in seen:
-                    raise PydanticCustomError(
-                        "duplicate_guid", "GUID {guid} is listed more than once", {"guid": str(guid)}
-                    )
+                    raise PydanticCustomError("duplicate_guid", "GUID {guid} is listed more than once", {"guid": guid})
                 seen.add(guid)
         return value
 
@@ -352,14 +402,12 @@ class OrderItem(BaseModel):
                 raise PydanticCustomError(
                     "empty_grid_selection", "the grid selection is empty: list at least one tile or minitile GUID"
                 )
-            tile_ints = {guid.int for guid in tiles} if tiles and minitiles else set()
-            shared = (set(tiles) & set(minitiles)
-                      if any(guid.int in tile_ints for guid in minitiles) else set())
+            shared = set(tiles).intersection(minitiles) if tiles and minitiles else set()
             if shared:
                 raise PydanticCustomError(
                     "duplicate_guid",
                     "GUID {guid} is listed both as a tile and as a minitile",
-                    {"guid": str(sorted(shared)[0])},
+                    {"guid": sorted(shared)[0]},
                 )
         return self
 

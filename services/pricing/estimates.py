@@ -10,13 +10,13 @@ must agree); without it the account's ledger spend of the month is used.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from services.pricing import store
@@ -61,6 +61,21 @@ def _spend_value(value: Any, field_name: str) -> Decimal:
     if not spend.is_finite() or spend < 0:
         raise _invalid([{"field": field_name, "message": "must be a non-negative amount in EUR"}])
     return spend
+
+
+def parse_json_body(raw: bytes | str) -> tuple[Any, str]:
+    """The body parsed, and its text as sent (stored with the quote). orjson parses it several
+    times faster than the standard library on a 100 KiB selection, and its error names the line
+    and column. JSON is UTF-8 (RFC 8259); NaN and lone surrogates are refused."""
+    if not raw:
+        raise Problem(400, "malformed_json", 'the body is empty; send an order item or {"items": [...]}')
+    try:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        return orjson.loads(text), text
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "malformed_json", f"the body is not UTF-8: {exc}") from None
+    except orjson.JSONDecodeError as exc:
+        raise Problem(400, "malformed_json", f"the body is not JSON: {exc}") from None
 
 
 def parse_estimate_request(body: Any) -> EstimateRequest:
@@ -113,10 +128,7 @@ async def make_estimate(
 ) -> tuple[dict[str, Any], str]:
     """Price a request (the raw JSON body) for ``account`` and store it as a quote; returns the
     response body and its JSON text (serialised once: the same text is stored and sent)."""
-    try:
-        body = json.loads(raw or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Problem(400, "malformed_json", f"the body is not JSON: {exc}") from None
+    body, request_text = parse_json_body(raw)
     request = parse_estimate_request(body)
     now = now or datetime.now(UTC)
     today: date = now.date()
@@ -157,10 +169,9 @@ async def make_estimate(
         "items": [r.summary() for r in resolved],
         "warnings": [f"{r.item.label}: {w}" for r in resolved for w in r.warnings],
     }
-    text = json.dumps(response, separators=(",", ":"))
+    text = orjson.dumps(response).decode()
     await store.insert_quote(
-        rt.pool, quote_id=quote_id, account_id=account, request_json=json.dumps(body, separators=(",", ":")),
-        response_json=text,
+        rt.pool, quote_id=quote_id, account_id=account, request_json=request_text, response_json=text,
         total=result.total, due_at_checkout=result.due_at_checkout,
         price_book_version=result.price_book_version, created_at=now, expires_at=expires_at,
     )
@@ -185,8 +196,8 @@ def quote_view(row: Any, now: datetime | None = None) -> dict[str, Any]:
         "due_at_checkout": format_amount(row["due_at_checkout"]),
         "currency": CURRENCY,
         "price_book_version": row["price_book_version"],
-        "request": row["request"],
-        "estimate": row["response"],
+        "request": orjson.loads(row["request"]),
+        "estimate": orjson.loads(row["response"]),
     }
 
 

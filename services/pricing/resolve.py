@@ -157,17 +157,17 @@ async def parts_of_inline_aoi(payload: OrderItem, field_prefix: str) -> tuple[li
 
 
 _SELECTIONS_CACHED = 64
-_selections: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], tuple[GridCell, ...]] = OrderedDict()
+_selections: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], tuple[GridCell, ...]] = OrderedDict()
 
 
 def grid_cells(payload: OrderItem, field_prefix: str = "") -> tuple[GridCell, ...]:
     """Decode the GUIDs into cells with their (possibly clipped) area; 422 naming the bad one.
 
-    Whole selections are cached too (a small LRU keyed by the GUIDs' 128-bit ints, equal exactly
+    Whole selections are cached too (a small LRU keyed by the canonical GUID strings, equal exactly
     when the GUIDs are): a dashboard re-estimates the same cart again and again. A hit returns the
     very same tuple, so the calculator's per-selection facts (``estimate._cell_groups``) are reused
     as well. Only valid selections are cached; a bad GUID is decoded (and reported) every time."""
-    key = (tuple(g.int for g in payload.tile_guids or ()), tuple(g.int for g in payload.minitile_guids or ()))
+    key = (tuple(payload.tile_guids or ()), tuple(payload.minitile_guids or ()))
     cached = _selections.get(key)
     if cached is not None:
         _selections.move_to_end(key)
@@ -195,7 +195,7 @@ def _decode_cells(payload: OrderItem, field_prefix: str) -> tuple[GridCell, ...]
 
 
 @lru_cache(maxsize=262_144)
-def _cell(guid: UUID, level: CellLevel) -> GridCell:
+def _cell(guid: str, level: CellLevel) -> GridCell:
     """One cell at its area (cached: grid math is immutable, and dashboards price the same cells
     again and again while a selection is edited; a cold GUID costs ~13 µs, a cached one ~0.3 µs)."""
     cell = decode_guid(guid)
@@ -203,7 +203,7 @@ def _cell(guid: UUID, level: CellLevel) -> GridCell:
         other = "minitile_guids" if level is CellLevel.TILE else "tile_guids"
         raise GridError(GridErrorCode.WRONG_LEVEL,
                         f"{cell.code} is a {'tile' if cell.is_tile else 'minitile'}; list it in {other}")
-    return GridCell(str(guid), level, km2(cell_area_km2(cell)))
+    return GridCell(guid, level, km2(cell_area_km2(cell)))
 
 
 async def owned_pairs(
@@ -279,12 +279,8 @@ async def resolve_estimate_item(
                             "this estimate prices every selected cell and date, checkout will deduplicate"]
             else:
                 resolved_dedup = "applied"
-                # tiling answers in canonical (lower-case) form; the customer may have sent upper case
-                canonical = {c.key: str(UUID(c.key)) for c in cells}
-                cells = [
-                    GridCell(c.key, c.level, c.area_km2, owned[canonical[c.key]]) if canonical[c.key] in owned else c
-                    for c in cells
-                ]
+                # both in canonical form (the payload's GUIDs are canonicalised on validation)
+                cells = [GridCell(c.key, c.level, c.area_km2, owned[c.key]) if c.key in owned else c for c in cells]
                 owned_count = sum(len(c.excluded_dates) for c in cells)
         item = pricing_item_from_payload(payload, label=label, cells=cells)
         return ResolvedItem(item, "grid", "grid", resolved_dedup, owned_count, list(warnings))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from shared.vocabulary import OrderItem, StoredOrderItem, check_configuration
@@ -41,7 +42,7 @@ def test_a_pascal_case_provider_payload_parses():
         "ImageFrequency": 3, "ReferenceDate": "2025-01-01", "StorageMonths": 2, "ApiRequests": 3,
         "TileDeduplication": True, "SimulatedEuroUsage": "1200.50", "SomeProviderField": "ignored",
     })
-    assert item.tile_guids == [UUID(TILE)] and item.minitile_guids == [UUID(MINI)]
+    assert item.tile_guids == [TILE] and item.minitile_guids == [MINI]
     assert (item.model, item.from_, item.to, item.image_frequency) == ("Stratus2Fast", date(2025, 4, 1), None, 3)
     assert (item.storage_months, item.api_requests, item.tile_deduplication) == (2, 3, True)
     assert item.simulated_spend == Decimal("1200.50")
@@ -131,6 +132,32 @@ def test_a_repeated_guid_is_refused():
     assert loc == ("minitile_guids",) and MINI in message
 
 
+def test_guids_in_any_uuid_spelling_become_canonical_strings():
+    upper = "7E550100-2100-8004-803C-00004E41F4C2"
+    canonical = upper.lower()
+    spellings = [upper, "{" + canonical + "}", "urn:uuid:" + canonical, canonical.replace("-", "")]
+    for spelling in spellings:
+        assert OrderItem.model_validate(snake(aoi_id=..., tile_guids=[spelling, TILE])).tile_guids == [canonical, TILE]
+    # the same GUID in two spellings is one GUID listed twice
+    [(loc, message)] = errors(snake(aoi_id=..., tile_guids=[canonical, upper]))
+    assert loc == ("tile_guids",) and canonical in message
+    [(loc, message)] = errors(snake(aoi_id=..., tile_guids=[canonical], minitile_guids=[TILE, upper]))
+    assert loc == () and "both as a tile and as a minitile" in message and canonical in message
+
+
+@pytest.mark.parametrize("bad, index, says", [
+    (["zz"], 1, "invalid character"),
+    ([TILE[:8] + "x" + TILE[9:]], 1, "invalid character"),  # a hyphen's place taken
+    ([TILE[:35] + "é"], 1, "invalid character"),
+    ([TILE + "\n" + MINI], 1, "invalid length"),  # two GUIDs in one string
+    ([TILE[:-1]], 1, "invalid group length"),
+    ([7], 1, "should be a string"),
+])
+def test_a_broken_guid_is_named_by_its_index(bad, index, says):
+    [(loc, message)] = errors(snake(aoi_id=..., tile_guids=[MINI, *bad]))
+    assert loc == ("tile_guids", index) and says in message
+
+
 def test_cart_items_refuse_inline_geometry_and_simulated_spend():
     [(_, message)] = errors(snake(aoi_id=..., geojson={"type": "Polygon", "coordinates": []}), StoredOrderItem)
     assert "estimates only" in message and "aoi_id" in message
@@ -141,3 +168,13 @@ def test_cart_items_refuse_inline_geometry_and_simulated_spend():
 def test_negative_simulated_spend_is_refused():
     [(loc, _)] = errors(snake(simulated_spend="-1"))
     assert loc == ("simulated_spend",)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.uuids(), st.sampled_from(["canonical", "upper", "braces", "urn", "hex"])),
+                min_size=1, max_size=40, unique_by=lambda pair: pair[0]))
+def test_the_bulk_guid_check_agrees_with_uuid(pairs):
+    spell = {"canonical": str, "upper": lambda u: str(u).upper(), "braces": lambda u: "{" + str(u) + "}",
+             "urn": lambda u: u.urn, "hex": lambda u: u.hex}
+    item = OrderItem.model_validate(snake(aoi_id=..., minitile_guids=[spell[how](u) for u, how in pairs]))
+    assert item.minitile_guids == [str(u) for u, _ in pairs]
