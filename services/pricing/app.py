@@ -18,5 +18,6 @@ def spec(settings: PricingSettings | None = None) -> ServiceSpec:
             ConsumerSpec(name="checkout", topics=("pricing.quote.commands",), effects=handlers.checkout_effects),
             ConsumerSpec(name="spend-ledger", topics=("checkout.order.events", "checkout.checkout.events"), effects=handlers.ledger_effects),
         ],
+        background=[handlers.purge_quotes],
         publishes=(CheckoutPriced, PricingRejected),
     )

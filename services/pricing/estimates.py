@@ -178,6 +178,21 @@ async def make_estimate(
     return response, text
 
 
+PURGE_BATCH = 5_000
+
+
+async def purge_expired_quotes(pool: Any, now: datetime, retention_seconds: float) -> int:
+    """Delete the quotes that expired more than ``retention_seconds`` before ``now``, in batches
+    (short transactions: estimates go on being stored meanwhile); returns how many."""
+    before = now - timedelta(seconds=retention_seconds)
+    purged = 0
+    while True:
+        n = await store.purge_quotes(pool, before, PURGE_BATCH)
+        purged += n
+        if n < PURGE_BATCH:
+            return purged
+
+
 def _is_large(resolved: list[ResolvedItem]) -> bool:
     # Big selections are priced off the event loop so other requests are not held up.
     return sum(len(r.item.cells) + len(r.item.parts) for r in resolved) > 5_000

@@ -1,7 +1,10 @@
 """HTTP routes and Kafka effects of the pricing service: thin (parse, call the use case, persist, enqueue)."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -12,6 +15,8 @@ from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced
 from shared.contracts.pricing import PriceCheckout
 from shared.inbox import Effect, Incoming
 from shared.problems import not_found
+
+log = logging.getLogger("tessera.pricing")
 
 models = APIRouter(prefix="/v1/models", tags=["pricing"])
 estimates_router = APIRouter(prefix="/v1/estimates", tags=["pricing"])
@@ -46,6 +51,23 @@ async def get_quote(quote_id: str, request: Request, principal: Principal = Depe
     if row is None:
         raise not_found("quote", quote_id)
     return estimates.quote_view(row)
+
+
+# ------------------------------------------------------------------------------ background
+
+
+async def purge_quotes(rt) -> None:
+    """Background job: expired quotes are deleted after ``quote_retention_seconds``."""
+    while True:
+        try:
+            purged = await estimates.purge_expired_quotes(rt.pool, datetime.now(UTC), rt.settings.quote_retention_seconds)
+            if purged:
+                log.info("purged %d expired quotes", purged)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("quote purge failed")
+        await asyncio.sleep(rt.settings.quote_purge_seconds)
 
 
 # ------------------------------------------------------------------------------ Kafka effects

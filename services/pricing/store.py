@@ -59,6 +59,18 @@ async def insert_quote(
     )
 
 
+async def purge_quotes(conn: Conn, expired_before: datetime, batch: int) -> int:
+    """Delete up to ``batch`` quotes that expired before ``expired_before``; returns how many."""
+    status = await conn.execute(
+        """
+        DELETE FROM quotes WHERE quote_id IN (
+            SELECT quote_id FROM quotes WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)
+        """,
+        expired_before, batch,
+    )
+    return int(status.rpartition(" ")[2])
+
+
 async def get_quote(conn: Conn, quote_id: uuid.UUID, account_id: str) -> asyncpg.Record | None:
     """The account's quote, or None (also for another account's: they must not learn it exists)."""
     return await conn.fetchrow(

@@ -61,6 +61,7 @@ def peers():
 
 @pytest.fixture(scope="module")
 async def pricing(database_url, kafka_bootstrap, peers):
-    env = {"PRICING_AOI_URL": peers.url, "PRICING_TILING_URL": peers.url, "PRICING_OUTBOX_POLL_SECONDS": "0.2"}
+    env = {"PRICING_AOI_URL": peers.url, "PRICING_TILING_URL": peers.url, "PRICING_OUTBOX_POLL_SECONDS": "0.2",
+           "PRICING_QUOTE_RETENTION_SECONDS": "3600", "PRICING_QUOTE_PURGE_SECONDS": "0.3"}
     async with running("pricing", database_url, kafka_bootstrap, extra_env=env) as svc:
         yield svc

@@ -1,8 +1,12 @@
 """POST /v1/estimates over HTTP against the running service; figures worked by hand from DOMAIN.md."""
 from __future__ import annotations
 
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import asyncpg
 import pytest
 from pyproj import Geod
 
@@ -138,6 +142,38 @@ async def test_a_quote_is_stored_and_readable_by_its_account_only(pricing, uniqu
     assert mine.json()["request"]["tile_guids"] == [FULL_TILE]
     other = await pricing.client.get(f"/v1/quotes/{quote_id}", headers=pricing.auth(f"other-{unique}"))
     assert other.status_code == 404 and other.json()["code"] == "not_found"
+
+
+async def test_quotes_are_purged_an_hour_after_they_expire_and_not_before(pricing, database_url, unique):
+    # The service runs with PRICING_QUOTE_RETENTION_SECONDS=3600 (conftest). Three quotes: one
+    # expired 61 minutes ago (purged), one expired 59 minutes ago (kept), one fresh (kept).
+    account = f"acct-{unique}"
+    fresh = (await post(pricing, account, worked_example(tile_guids=[FULL_TILE]))).json()["quote_id"]
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("SET search_path TO pricing")
+        row = await conn.fetchrow("SELECT * FROM quotes WHERE quote_id = $1", uuid.UUID(fresh))
+        aged = {}
+        for minutes in (61, 59):
+            aged[minutes] = uuid.uuid4()
+            expired = datetime.now(UTC) - timedelta(minutes=minutes)
+            await conn.execute(
+                "INSERT INTO quotes (quote_id, account_id, request, response, total, due_at_checkout,"
+                " price_book_version, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                aged[minutes], account, row["request"], row["response"], row["total"], row["due_at_checkout"],
+                row["price_book_version"], expired - timedelta(minutes=30), expired)
+        for _ in range(100):  # the job runs every 0.3 s
+            left = {r["quote_id"] for r in await conn.fetch("SELECT quote_id FROM quotes WHERE account_id = $1", account)}
+            if aged[61] not in left:
+                break
+            await asyncio.sleep(0.1)
+        assert left == {aged[59], uuid.UUID(fresh)}
+    finally:
+        await conn.close()
+    gone = await pricing.client.get(f"/v1/quotes/{aged[61]}", headers=pricing.auth(account))
+    kept = await pricing.client.get(f"/v1/quotes/{aged[59]}", headers=pricing.auth(account))
+    assert gone.status_code == 404
+    assert kept.status_code == 200 and kept.json()["expired"] is True and kept.json()["total"] == "1017.00"
 
 
 async def test_deduplication_prices_only_the_pairs_not_owned(pricing, peers, unique):
