@@ -149,9 +149,8 @@ async def test_quotes_are_purged_an_hour_after_they_expire_and_not_before(pricin
     # expired 61 minutes ago (purged), one expired 59 minutes ago (kept), one fresh (kept).
     account = f"acct-{unique}"
     fresh = (await post(pricing, account, worked_example(tile_guids=[FULL_TILE]))).json()["quote_id"]
-    conn = await asyncpg.connect(database_url)
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "pricing"})
     try:
-        await conn.execute("SET search_path TO pricing")
         row = await conn.fetchrow("SELECT * FROM quotes WHERE quote_id = $1", uuid.UUID(fresh))
         aged = {}
         for minutes in (61, 59):

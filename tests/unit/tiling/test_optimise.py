@@ -9,7 +9,7 @@ import shapely
 
 from services.tiling.domain import optimise
 
-from .helpers import TILE, geodesic_km2, minitile_block, utm_rect, E0, N0
+from .helpers import TILE, geodesic_km2, minitile_block, utm_rect_to_lonlat, E0, N0
 
 
 def test_aoi_needing_110_minitiles_is_cheaper_as_the_whole_tile():
@@ -54,7 +54,7 @@ def test_cost_factor_is_relative_to_polygon_pricing_of_the_aoi():
 
 def test_a_thin_aoi_is_cheaper_as_a_polygon():
     # a 100 m x 3 km strip inside one minitile: 0.3 km² vs 0.5 x 10.24 = 5.12
-    aoi = utm_rect(E0 + 1000, N0 + 100, E0 + 1100, N0 + 3100)
+    aoi = utm_rect_to_lonlat(E0 + 1000, N0 + 100, E0 + 1100, N0 + 3100)
     result = optimise(aoi)
     assert len(result.minitiles) == 1
     assert result.polygon_is_cheaper
