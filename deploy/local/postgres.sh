@@ -5,10 +5,37 @@
 # data directory: nothing system-wide changes. As root (CI) the server runs as the unprivileged
 # user `nobody`, because PostgreSQL refuses to run as root.
 source "$(dirname "$0")/common.sh"
-PGDIR="$TESSERA_LOCAL/pg"
+RUN_AS="${PG_RUN_AS:-$(is_root && echo nobody || id -un)}"
+
+as_owner() {
+  # from / : the caller's working directory may be one the run-as user cannot enter
+  if [ "$RUN_AS" = "$(id -un)" ]; then "$@"; else (cd / && runuser -u "$RUN_AS" -- "$@"); fi
+}
+
+# Where the cluster lives. Normally $TESSERA_LOCAL/pg. As root the server runs as `nobody`, which
+# cannot reach it when a parent directory is closed to other users (a clone in /root, or in a
+# `mktemp -d` folder): initdb then fails. In that case the cluster lives in
+# /var/tmp/tessera-pg-<hash of the $TESSERA_LOCAL path>/ instead, created 0700 and owned by the
+# run-as user. Why there: it is still one directory per checkout (the hash) and stable between
+# runs, so start/stop/status/url always find the same cluster; /var/tmp survives a reboot (unlike
+# /run and often /tmp); and nothing of the user's own directories changes. Granting `nobody`
+# traversal with setfacl/chmod on the parents would also work, but it silently widens access to
+# the user's home or private folders, which is the more surprising side effect.
+# An existing cluster is always used where it is, so a choice once made does not move.
+pg_home() {
+  local dir here real hash away
+  dir="$(cd "$TESSERA_LOCAL" && pwd)"; here="$dir/pg"
+  real="$(cd "$TESSERA_LOCAL" && pwd -P)"
+  hash="$(printf '%s' "$real" | sha256sum | cut -c1-12)"
+  away="/var/tmp/tessera-pg-$hash"
+  if [ -f "$here/data/PG_VERSION" ] && as_owner test -r "$here/data/PG_VERSION"; then echo "$here"
+  elif [ -f "$away/data/PG_VERSION" ]; then echo "$away"
+  elif [ "$RUN_AS" = "$(id -un)" ] || as_owner test -x "$dir"; then echo "$here"
+  else echo "$away"; fi
+}
+PGDIR="$(pg_home)"
 DATA="$PGDIR/data"
 LOGFILE="$PGDIR/postgres.log"
-RUN_AS="${PG_RUN_AS:-$(is_root && echo nobody || id -un)}"
 
 find_bindir() {
   local d
@@ -16,10 +43,6 @@ find_bindir() {
     [ -x "$d/pg_ctl" ] && { echo "$d"; return 0; }
   done
   return 1
-}
-
-as_owner() {
-  if [ "$RUN_AS" = "$(id -un)" ]; then "$@"; else runuser -u "$RUN_AS" -- "$@"; fi
 }
 
 url() { echo "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"; }
@@ -36,6 +59,15 @@ running() { [ -n "$BINDIR" ] && [ -f "$DATA/PG_VERSION" ] && as_owner "$BINDIR/p
 init_cluster() {
   [ -f "$DATA/PG_VERSION" ] && return 0
   log "creating project-local cluster in $DATA (first run only)"
+  if [ "$PGDIR" != "$TESSERA_LOCAL/pg" ]; then
+    log "$RUN_AS cannot reach $TESSERA_LOCAL (a parent directory is closed to other users): the cluster lives in $PGDIR"
+    # A name in /var/tmp can be taken by anyone first: use it only if it is ours.
+    mkdir -m 0700 "$PGDIR" 2>/dev/null || true
+    [ -d "$PGDIR" ] && [ ! -L "$PGDIR" ] || die "$PGDIR exists and is not a directory; remove it"
+    local owner; owner="$(stat -c %U "$PGDIR")"
+    [ "$owner" = "$RUN_AS" ] || [ "$owner" = root ] || die "$PGDIR belongs to $owner, not $RUN_AS; remove it"
+    chmod 0700 "$PGDIR"
+  fi
   mkdir -p "$PGDIR"
   is_root && chown "$RUN_AS" "$PGDIR"
   local pwfile="$PGDIR/.pw"
@@ -59,8 +91,7 @@ start() {
   ensure_binaries
   if running; then log "PostgreSQL already running on 127.0.0.1:$PG_PORT"; return 0; fi
   port_open "$PG_PORT" && die "port $PG_PORT is taken by another process; set PG_PORT or DATABASE_URL"
-  # The server must be able to reach its data directory through the checkout's parents.
-  init_cluster
+  init_cluster  # the server reaches $DATA: see pg_home
   log "starting PostgreSQL ($(basename "$(dirname "$BINDIR")")) on 127.0.0.1:$PG_PORT"
   as_owner "$BINDIR/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 start >/dev/null \
     || { tail -20 "$LOGFILE" >&2; die "PostgreSQL did not start (log: $LOGFILE)"; }
@@ -77,7 +108,7 @@ stop() {
 }
 
 status() {
-  if running; then echo "postgres: running on 127.0.0.1:$PG_PORT ($(url))"; else echo "postgres: stopped"; return 1; fi
+  if running; then echo "postgres: running on 127.0.0.1:$PG_PORT ($(url)), data in $DATA"; else echo "postgres: stopped"; return 1; fi
 }
 
 case "${1:-}" in
