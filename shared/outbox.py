@@ -8,10 +8,20 @@ a failed row blocks only its own key (retried with backoff) while other keys go 
 Several relays. Rows are spread over `SHARDS` shards by key; a relay publishes only shards it owns
 through a session-level advisory lock, so one key is never published by two relays at once, and a
 dead relay's shards are free as soon as its connection is gone. Relays share the shards fairly.
+
+Producer errors. Any failed send retires the producer: the next round starts a new one (a new
+producer id, so fresh sequence numbers) and re-sends each key from its first unacknowledged row.
+An idempotent producer that hit a fatal error (`OutOfOrderSequenceNumber` after a broker restart,
+say) never delivers again, and keeping it would block its keys for good. Order per key still holds:
+within one producer the broker refuses a row whose predecessor is missing, and a new producer
+starts again at the predecessor. When the broker comes back, rows waiting for a retry are due at
+once. A relay that has had only failures for `stall_seconds` reports itself stalled (`/readyz`
+and the `outbox_stalled_seconds` gauge).
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -39,6 +49,10 @@ OLDEST_AGE = Gauge("outbox_oldest_age_seconds", "Age of the oldest unpublished o
 PUBLISHED = Counter("outbox_published_total", "Outbox rows acknowledged by the broker", ["service"])
 FAILED = Counter("outbox_publish_failures_total", "Outbox publish attempts that failed", ["service"])
 OWNED = Gauge("outbox_shards_owned", "Outbox shards owned by this relay", ["service"])
+STALLED = Gauge("outbox_stalled_seconds", "How long the relay has failed to publish anything (0 when healthy)",
+                ["service"])
+PRODUCERS = Counter("outbox_producers_started_total", "Producers the relay started (a new one after each error)",
+                    ["service"])
 
 
 def shard_of(key: str) -> int:
@@ -109,8 +123,9 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         retention_seconds: int = 24 * 3600,
         batch_size: int = 500,
-        max_backoff: float = 30.0,
+        max_backoff: float = 10.0,
         send_timeout: float = 3.0,
+        stall_seconds: float = 60.0,
     ) -> None:
         self.dsn, self.schema, self.bootstrap = dsn, schema, bootstrap
         self.service = service or schema
@@ -125,6 +140,11 @@ class OutboxRelay:
         self._last_purge = 0.0
         self._last_metrics = 0.0
         self._known_topics: set[str] = set()
+        self.stall_seconds = stall_seconds
+        self._healthy_at = time.monotonic()  # the last moment the relay was not failing
+        self._failing = False  # the latest round had failures and no success
+        self._producer_broken = False
+        self.last_error: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -139,10 +159,13 @@ class OutboxRelay:
                 raise
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("outbox relay lost its database connection: %r; reconnecting", exc)
+                self._round_failed(exc)
                 await self._close()
                 await asyncio.sleep(1.0)
-            except Exception:  # never die silently: log, start over (shards are re-claimed)
+            except Exception as exc:  # never die silently: log, start over (shards are re-claimed)
                 log.exception("outbox relay failed; restarting it")
+                self._round_failed(exc)
+                self._producer_broken = True
                 await self._close()
                 await asyncio.sleep(1.0)
 
@@ -152,16 +175,32 @@ class OutboxRelay:
         await self._conn.execute("SELECT pg_advisory_lock_shared($1, $2)", self.lock_ns, MEMBER_SLOT)
         await self._conn.add_listener(f"outbox_{self.service}", lambda *_: self._wake.set())
         self.owned = set()
-        if self._producer is None:
-            self._producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                linger_ms=5,
-                request_timeout_ms=15000,
-                client_id=f"outbox-relay-{self.service}",
-            )
-            await self._producer.start()
+
+    async def _ensure_producer(self) -> bool:
+        """A working producer, new after any error; False while the broker cannot be reached."""
+        if self._producer is not None and not self._producer_broken:
+            return True
+        await self.stop_producer()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            request_timeout_ms=15000,
+            client_id=f"outbox-relay-{self.service}",
+        )
+        try:
+            await producer.start()
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 5)
+            log.warning("outbox relay %s cannot reach the broker: %r", self.service, exc)
+            self._round_failed(exc)
+            return False
+        self._producer, self._producer_broken = producer, False
+        self._known_topics = set()
+        PRODUCERS.labels(self.service).inc()
+        return True
 
     async def _close(self) -> None:
         conn, self._conn = self._conn, None
@@ -174,9 +213,31 @@ class OutboxRelay:
                 conn.terminate()
 
     async def stop_producer(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:  # a producer whose broker is gone may wait for its pending batches: do not hang on it
+                await asyncio.wait_for(producer.stop(), 10)
+            except Exception as exc:
+                log.info("outbox relay %s: old producer did not stop cleanly: %r", self.service, exc)
+
+    # -- health ------------------------------------------------------------------------------------
+    def stalled_for(self) -> float:
+        """Seconds the relay has been failing without publishing anything (0 when it is not failing)."""
+        return time.monotonic() - self._healthy_at if self._failing else 0.0
+
+    @property
+    def stalled(self) -> bool:
+        return self.stalled_for() > self.stall_seconds
+
+    def _round_failed(self, exc: BaseException) -> None:
+        self._failing = True
+        self.last_error = repr(exc)[:300]
+        STALLED.labels(self.service).set(self.stalled_for())
+
+    def _round_succeeded(self) -> None:
+        self._failing = False
+        self._healthy_at = time.monotonic()
+        STALLED.labels(self.service).set(0)
 
     # -- one step ----------------------------------------------------------------------------------
     async def _tick(self) -> None:
@@ -184,13 +245,19 @@ class OutboxRelay:
         if now - self._last_balance > 2.0:
             await self._balance()
             self._last_balance = now
-        published = await self.publish_once() if self.owned else 0
+        published = 0
+        if not self.owned:
+            self._round_succeeded()  # nothing to publish is not a failure
+        elif await self._ensure_producer():
+            published = await self.publish_once()
         if now - self._last_metrics > 5.0:
             await self._measure()
             self._last_metrics = now
         if now - self._last_purge > 60.0:
             await self._purge()
             self._last_purge = now
+        if self._failing:
+            STALLED.labels(self.service).set(self.stalled_for())
         if published < self.batch_size:
             self._wake.clear()
             try:
@@ -239,6 +306,7 @@ class OutboxRelay:
             self.batch_size,
         )
         if not rows:
+            self._round_succeeded()
             return 0
         # One chain per key: rows of a key are handed to the producer strictly in order and a chain
         # stops at its first failure; different keys proceed concurrently, so a key whose topic is
@@ -275,11 +343,13 @@ class OutboxRelay:
                     break
                 sent.append((r, fut))
             acked: list[int] = []
-            for r, fut in sent:
+            for i, (r, fut) in enumerate(sent):
                 try:
                     await fut
                 except Exception as exc:
                     failure = (r["id"], r["attempts"], exc)  # later rows of the key stay unpublished
+                    # let the key's later sends settle before this producer is retired
+                    await asyncio.gather(*(f for _, f in sent[i + 1:]), return_exceptions=True)
                     break
                 acked.append(r["id"])
             return acked, failure
@@ -290,6 +360,15 @@ class OutboxRelay:
         if ok:
             await self._conn.execute("UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])", ok)
             PUBLISHED.labels(self.service).inc(len(ok))
+            if self._failing:  # the broker answers again: keys waiting for a retry are due now
+                await self._conn.execute(
+                    "UPDATE outbox SET next_attempt_at = clock_timestamp() WHERE published_at IS NULL"
+                    " AND next_attempt_at > clock_timestamp() AND shard = ANY($1::int[])", list(self.owned))
+            self._round_succeeded()
+        if failed:
+            self._producer_broken = True  # a producer that failed a send may be fenced for good: retire it
+            if not ok:
+                self._round_failed(next(iter(failed.values()))[2])
         for row_id, attempts, exc in failed.values():
             backoff = min(self.max_backoff, 0.2 * 2**attempts)
             FAILED.labels(self.service).inc()

@@ -54,6 +54,14 @@ class Runtime:
     http: httpx.AsyncClient
     extras: dict[str, Any] = field(default_factory=dict)
 
+    async def broker_problem(self, timeout: float = 3.0) -> str | None:
+        """None when the broker answers a metadata request now; otherwise what went wrong."""
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), timeout)
+            return None
+        except Exception as exc:
+            return f"unreachable: {exc!r}"[:200]
+
 
 @dataclass
 class ConsumerSpec:
@@ -128,11 +136,11 @@ def build_app(spec: ServiceSpec) -> FastAPI:
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unreachable: {exc!r}"[:200]
-        try:
-            await asyncio.wait_for(rt.producer.client.fetch_all_metadata(), 3)
-            checks["broker"] = "ok"
-        except Exception as exc:
-            checks["broker"] = f"unreachable: {exc!r}"[:200]
+        checks["broker"] = await rt.broker_problem() or "ok"
+        relay: OutboxRelay | None = state.get("relay")
+        if relay is not None:
+            checks["outbox"] = (f"stalled: nothing published for {relay.stalled_for():.0f} s ({relay.last_error})"[:200]
+                                if relay.stalled else "ok")
         return checks
 
     @contextlib.asynccontextmanager
@@ -161,7 +169,9 @@ def build_app(spec: ServiceSpec) -> FastAPI:
         relay = None
         if spec.relay:
             relay = OutboxRelay(s.database_url, spec.name, s.kafka_bootstrap_servers, service=spec.name,
-                                poll_seconds=s.outbox_poll_seconds, retention_seconds=s.outbox_retention_seconds)
+                                poll_seconds=s.outbox_poll_seconds, retention_seconds=s.outbox_retention_seconds,
+                                stall_seconds=s.outbox_stall_seconds)
+            state["relay"] = relay
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         for job in spec.background:
             tasks.append(asyncio.create_task(job(rt), name=getattr(job, "__name__", "job")))
@@ -172,6 +182,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
             yield
         finally:
             state.pop("rt", None)
+            state.pop("relay", None)
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

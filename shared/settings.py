@@ -36,6 +36,7 @@ class ServiceSettings(BaseSettings):
     outbox_shards: int = 16
     outbox_poll_seconds: float = 1.0
     outbox_retention_seconds: int = 24 * 3600
+    outbox_stall_seconds: float = 60.0  # a relay failing this long makes /readyz fail
     consumer_max_attempts: int = 5
     log_level: str = "INFO"
 

@@ -209,3 +209,86 @@ async def test_a_commit_wakes_listening_relays_and_a_rollback_does_not(probe_sch
         await asyncio.wait_for(woken.wait(), 2)
     finally:
         await listener.close()
+
+
+class FencedFirstProducer(OutboxRelay):
+    """A relay whose first producer is fenced for good after its first few sends, as an idempotent
+    producer is after `OutOfOrderSequenceNumber` (a broker restart under load): every later send fails."""
+
+    def __init__(self, *a, fail_after: int, **kw):
+        super().__init__(*a, **kw)
+        self.started = 0
+        self.fail_after = fail_after
+
+    async def _ensure_producer(self) -> bool:
+        fresh = self._producer is None or self._producer_broken
+        ok = await super()._ensure_producer()
+        if ok and fresh:
+            self.started += 1
+            if self.started == 1:
+                real_send, sends = self._producer.send, 0
+
+                async def send(*a, **kw):
+                    nonlocal sends
+                    sends += 1
+                    if sends <= self.fail_after:
+                        return await real_send(*a, **kw)
+                    from aiokafka.errors import OutOfOrderSequenceNumber
+
+                    fut = asyncio.get_running_loop().create_future()
+                    fut.set_exception(OutOfOrderSequenceNumber())
+                    return fut
+
+                self._producer.send = send
+        return ok
+
+
+async def test_a_fenced_producer_is_replaced_and_every_key_keeps_its_order(probe_schema, database_url, kafka_bootstrap, unique):
+    schema, pool = probe_schema
+    topic = await make_topic(kafka_bootstrap, f"test.{unique}.events")
+    outbox = Outbox(schema)
+    for seq in range(40):  # 4 keys x 10 events, written in seq order
+        async with pool.acquire() as conn, conn.transaction():
+            await outbox.add(conn, ProbeEvent(key=f"k{seq % 4}", seq=seq), topic=topic)
+    relay = FencedFirstProducer(database_url, schema, kafka_bootstrap, service=schema, poll_seconds=0.1, fail_after=6)
+    task = asyncio.create_task(relay.run())
+    try:
+        records = await read_topic(kafka_bootstrap, topic, until_count=40, timeout=60)
+        await wait_published(pool, 40)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await relay.stop_producer()
+    assert relay.started >= 2  # the fenced producer was retired, a new one finished the work
+    by_key = defaultdict(list)
+    for r in records:
+        by_key[r.key.decode()].append(ProbeEvent.model_validate_json(r.value).seq)
+    for k in range(4):
+        seqs = by_key[f"k{k}"]
+        # at least once: a re-send may repeat a row, but never out of order and never with a gap
+        assert sorted(set(seqs)) == list(range(k, 40, 4))
+        firsts = [s for i, s in enumerate(seqs) if s not in seqs[:i]]
+        assert firsts == list(range(k, 40, 4))
+    assert relay.stalled_for() == 0
+
+
+async def test_a_relay_that_cannot_publish_reports_itself_stalled(probe_schema, database_url, unique):
+    schema, pool = probe_schema
+    async with pool.acquire() as conn, conn.transaction():
+        await Outbox(schema).add(conn, ProbeEvent(key="k", seq=1), topic=f"test.{unique}.events")
+    relay = OutboxRelay(database_url, schema, "127.0.0.1:1", service=schema, poll_seconds=0.1, stall_seconds=1.0)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)
+        assert not relay.stalled  # failing, but not for long yet
+        for _ in range(100):
+            if relay.stalled:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await relay.stop_producer()
+    assert relay.stalled and relay.stalled_for() > 1.0
+    assert "KafkaConnectionError" in (relay.last_error or "")
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
