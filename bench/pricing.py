@@ -278,7 +278,7 @@ async def over_http(rate: float, seconds: float) -> None:
               f"for {seconds:.0f} s; request ~{len(json.dumps(payload())) // 1024} KiB; each quote stored in Postgres):")
         show("POST /v1/estimates", lat)
         p99 = pct(lat, 99)
-        print(f"  aim (issue 5): p99 under 100 ms at 100 req/s -> p99 {p99:.1f} ms at {rate:.0f} req/s: "
+        print(f"  aim: p99 under 100 ms at 100 req/s -> p99 {p99:.1f} ms at {rate:.0f} req/s: "
               f"{'met' if p99 < 100 and rate >= 100 and not result['errors'] else 'NOT met'}")
         print(f"  achieved {result['n'] / result['elapsed']:.1f} req/s; statuses {result['statuses']}; "
               f"errors {result['errors']} {result['kinds'] or ''}; mean {statistics.mean(lat):.1f} ms")

@@ -1,4 +1,4 @@
-"""Tiling benchmark (issue 4): prints figures, asserts nothing.
+"""Tiling benchmark: prints figures, asserts nothing.
 
     .venv/bin/python bench/tiling.py
 

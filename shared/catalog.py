@@ -2,9 +2,9 @@
 
 Prices live in the pricing service's price book, not here: this module says what a model *is*
 (and which constellations it requires or allows), so the vocabulary, pricing, cart and orders
-agree on it. DOMAIN.md sections 4 and 8.
+agree on it. docs/domain.md, Configuration and Attribution.
 
-**Decision** (the handbook is silent on Nimbus's inputs): Nimbus requires Sentinel-2; Sentinel-1
+**Decision** (the provider's documentation is silent on Nimbus's inputs): Nimbus requires Sentinel-2; Sentinel-1
 and Landsat 8/9 are optional for it (and so are billed as add-ons when selected).
 """
 
@@ -37,7 +37,7 @@ class Constellation(StrEnum):
 
 
 class ModelFamily(StrEnum):
-    """Monthly spend tiers are kept per family (DOMAIN.md section 5)."""
+    """Monthly spend tiers are kept per family (docs/domain.md, Pricing)."""
 
     STRATUS = "Stratus"
     NIMBUS = "Nimbus"
@@ -94,7 +94,7 @@ MODELS: Mapping[ModelName, ModelSpec] = MappingProxyType(
             required=frozenset({Constellation.SENTINEL1, Constellation.SENTINEL2}),
             optional=frozenset({Constellation.LANDSAT89}),
         ),
-        # Decision: the handbook does not list Nimbus's inputs (see module docstring).
+        # Decision: the provider does not document Nimbus's inputs (see module docstring).
         ModelName.NIMBUS: ModelSpec(
             ModelName.NIMBUS,
             "Nimbus",
@@ -115,7 +115,7 @@ def model_spec(model: ModelName | str) -> ModelSpec:
         raise KeyError(f"unknown model {model!r}; known models: {known}") from None
 
 
-# DOMAIN.md section 8. Wording follows the data providers' own requested notices.
+# docs/domain.md, Attribution. Wording follows the data providers' own requested notices.
 ATTRIBUTION_NOTICES: Mapping[Constellation, str] = MappingProxyType(
     {
         Constellation.SENTINEL1: "Contains modified Copernicus Sentinel data",

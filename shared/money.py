@@ -5,7 +5,7 @@ credits and compared between estimate and checkout; binary floats cannot represe
 exactly (0.1 + 0.2 != 0.3), so floats are refused at the door rather than silently converted.
 
 Rounding is half-even ("banker's rounding") to cents, applied per line; totals are sums of
-rounded lines (DOMAIN.md section 5).
+rounded lines (docs/domain.md, Pricing; docs/decisions/0002-per-line-half-even-rounding.md).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ window ``from … to`` (inclusive; ``to`` null = recurring, no end). The referen
 to ``from`` and may lie before, inside or after the window. Months are UTC calendar months
 (dates here are already UTC calendar dates).
 
-Charging (DOMAIN.md section 5, Decisions):
+Charging (docs/domain.md, Pricing, our decisions):
 
 - a fixed window (``to`` given) is charged entirely at checkout, in the checkout month;
 - a recurring item is charged at checkout for the checkout month and for each later month at
@@ -26,7 +26,7 @@ __all__ = ["ChargePeriod", "Month", "Schedule", "charge_periods"]
 
 
 def utc_today() -> date:
-    """Today's date in UTC: every month boundary of the domain is a UTC one (DOMAIN.md section 4)."""
+    """Today's date in UTC: every month boundary of the domain is a UTC one (docs/domain.md, Configuration)."""
     return datetime.now(timezone.utc).date()
 
 

@@ -8,7 +8,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 log = logging.getLogger("tessera.topics")
 
-# Every topic of the architecture (ARCHITECTURE.md, "Topics"); each also gets a `.dlq` sibling.
+# Every topic of the architecture (docs/architecture.md, Topics); each also gets a `.dlq` sibling.
 TOPICS = (
     "aoi.aoi.events",
     "cart.cart.events",

@@ -1,4 +1,5 @@
-"""The one order-item payload (DOMAIN.md section 9) and its configuration rules (section 4).
+"""The one order-item payload (docs/domain.md, Shared vocabulary) and its configuration rules
+(docs/domain.md, Configuration).
 
 The same payload is the estimate request, a cart item and an order. Field names are snake_case;
 the public provider's PascalCase names are accepted as aliases so its clients work unchanged
@@ -10,11 +11,11 @@ pydantic validators below, so pricing, the cart and checkout apply the very same
 pydantic error is attached to the field it is about (its location is the key the client used),
 so FastAPI answers 422 with ``loc`` naming the field.
 
-**Decisions** (where the handbook is silent):
+**Decisions** (ours, where the provider's documentation is silent; docs/domain.md lists them):
 
 - ``constellations`` is required (no default) and must not repeat a constellation.
 - ``tile_deduplication: true`` on a polygon-mode item is an error naming ``tile_deduplication``
-  (deduplication exists only for grid orders, section 6).
+  (deduplication exists only for grid orders, docs/domain.md, Deduplication).
 - A grid selection may give only ``tile_guids`` or only ``minitile_guids`` (or both), but not
   two empty lists; GUIDs must be unique across both lists. GUIDs are accepted in any form a UUID
   may take (upper case, braces, ``urn:uuid:``, no hyphens) and kept as canonical strings (lower
@@ -204,7 +205,7 @@ def check_configuration(
     storage_months: int = 1,
     api_requests: int = 1,
 ) -> list[ConfigurationIssue]:
-    """Every broken configuration rule of DOMAIN.md section 4, each naming its field.
+    """Every broken configuration rule of docs/domain.md, Configuration, each naming its field.
 
     Empty list = the configuration is valid. The pydantic models below run the same checks.
     """
@@ -425,7 +426,7 @@ class OrderItem(BaseModel):
 
     @property
     def effective_reference_date(self) -> date:
-        """The reference date, defaulting to ``from`` (DOMAIN.md section 4, Decisions)."""
+        """The reference date, defaulting to ``from`` (docs/domain.md, Configuration)."""
         return self.reference_date if self.reference_date is not None else self.from_
 
     def configuration_issues(self) -> Sequence[ConfigurationIssue]:

@@ -7,7 +7,7 @@ from shared.settings import ServiceSettings
 class AoiSettings(ServiceSettings):
     """Settings of the aoi service (env prefix AOI_; DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS unprefixed).
 
-    The import limits default to ``shared.geo.Limits`` (DOMAIN.md section 2: "defaults live in config").
+    The import limits default to ``shared.geo.Limits`` (docs/domain.md, AOI rules: limits are configurable).
     """
 
     model_config = SettingsConfigDict(env_prefix="AOI_", extra="ignore")

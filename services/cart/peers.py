@@ -1,4 +1,5 @@
-"""The cart's HTTP queries to its peers (ARCHITECTURE.md: only where an interactive answer is needed).
+"""The cart's HTTP queries to its peers (docs/architecture.md, How services talk:
+only where an interactive answer is needed).
 
 - AOI: ``GET {aoi_url}/v1/aois/{id}`` as the caller (their token) -> the AOI's facts.
 - Tiling: ``POST {tiling_url}/v1/tiles/resolve`` ``{"tile_guids", "minitile_guids"}`` -> cells.

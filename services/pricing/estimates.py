@@ -1,6 +1,6 @@
 """The estimate use case: parse the request, resolve AOIs, read the spend, price, store the quote.
 
-Request (``POST /v1/estimates``): one order-item payload (DOMAIN.md section 9), or a cart
+Request (``POST /v1/estimates``): one order-item payload (docs/domain.md, Shared vocabulary), or a cart
 ``{"items": [payload, ...], "simulated_spend": "..."}``. Each cart item may carry an ``item_id``
 (or ``label``) that names its lines; otherwise items are ``item-1``, ``item-2``, ... (a single
 item is ``item``). **Decision**: one estimate has one starting spend, so a cart's simulated spend

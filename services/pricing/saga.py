@@ -10,7 +10,7 @@ charges, and that event feeds the ledger.
 Provisional spend: until that event arrives, a freshly priced ``CheckoutPriced`` leaves its spend
 lines as provisional rows (per checkout, item, month, family) that count toward the account's month
 spend, so the next checkout or renewal of the account priced before the order events arrive starts
-from the right spend (tiers are progressive, DOMAIN.md section 5). A replayed reply adds nothing.
+from the right spend (tiers are progressive, docs/decisions/0006-provisional-spend.md). A replayed reply adds nothing.
 They are settled in the transaction that records the real spend (``OrderPlaced`` by checkout and
 item; ``OrderRenewed`` by its renewal ``renewal:<order>:<month>[:<attempt>]``, every attempt), or
 dropped by ``CheckoutFailed`` (a renewal's failure drops that attempt and earlier ones). A settling

@@ -10,7 +10,7 @@ class PricingSettings(ServiceSettings):
     port: int = 8103
     aoi_url: str = "http://127.0.0.1:8101"
     tiling_url: str = "http://127.0.0.1:8102"
-    # A quote is honoured this long (DOMAIN.md section 5: default 30 minutes).
+    # A quote is honoured this long (docs/domain.md, Pricing: default 30 minutes).
     quote_ttl_seconds: int = 30 * 60
     # An expired quote is kept this long (support can still show what a customer was told), then
     # deleted by a background job every quote_purge_seconds. At 100 estimates/s of a big selection
@@ -18,6 +18,6 @@ class PricingSettings(ServiceSettings):
     quote_retention_seconds: int = 7 * 24 * 3600
     quote_purge_seconds: float = 300.0
     # The estimate asks tiling which (cell, date) pairs are owned; past this it prices without
-    # deduplication and says so (issue 5).
+    # deduplication and says so (docs/domain.md, Pricing).
     dedup_timeout_seconds: float = 1.5
     aoi_timeout_seconds: float = 5.0

@@ -1,6 +1,6 @@
 """HTTP routes of the tiling service: thin (parse, call the grid / domain, answer).
 
-Cells are answered as ``{guid, code, zone, epsg, footprint, area_km2}`` (DOMAIN.md section 9),
+Cells are answered as ``{guid, code, zone, epsg, footprint, area_km2}`` (docs/domain.md, Shared vocabulary),
 plus ``share`` in a search. Grid errors name the GUID and why: 422 for a malformed GUID, an
 unknown grid version or the wrong level, 404 for a well-formed GUID of a cell that does not exist.
 """

@@ -1,4 +1,4 @@
-"""The single entry point: decode, normalise and validate an AOI (DOMAIN.md section 2).
+"""The single entry point: decode, normalise and validate an AOI (docs/domain.md, AOI rules).
 
 >>> aoi = import_aoi('POLYGON((10 50, 10.1 50, 10.1 50.1, 10 50.1, 10 50))')
 >>> round(aoi.totals.area_km2, 2)

@@ -1,4 +1,4 @@
-"""The AOI rules of DOMAIN.md section 2 (polygon mode), as constants and small checks.
+"""The AOI rules of docs/domain.md, AOI rules (polygon mode), as constants and small checks.
 
 Each Polygon is checked alone; a MultiPolygon is checked as one unit on its combined area and
 its own bounding box.

@@ -1,4 +1,4 @@
-"""The global tile grid, version 1 (DOMAIN.md section 3): pure math usable by every service.
+"""The global tile grid, version 1 (docs/domain.md, The grid): pure math usable by every service.
 
 Tiles are 51.2 km squares and minitiles 3.2 km squares (16 x 16 per tile) in each UTM zone's
 metres, anchored at easting 0 / northing 0, clipped to the zone band widened by 0.25 degree each

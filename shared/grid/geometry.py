@@ -182,7 +182,7 @@ def parse_cell(text: str) -> CellId:
 
 @dataclass(frozen=True)
 class GridCell:
-    """A cell as the API shows it (DOMAIN.md section 9 field names via ``as_dict``)."""
+    """A cell as the API shows it (docs/domain.md, Shared vocabulary: field names via ``as_dict``)."""
 
     cell: CellId
     footprint: Polygon | MultiPolygon

@@ -1,11 +1,11 @@
 """The dashboard's flows across all five services, real Kafka and Postgres.
 
-Figures: the AOI is the box 10.0-10.1 E x 50.0-50.1 N, geodesic area 79.6644 km² (the issue's
+Figures: the AOI is the box 10.0-10.1 E x 50.0-50.1 N, geodesic area 79.6644 km² (the README's
 79.66 km²). Stratus-2 with its three required inputs (no add-ons), April 2025, frequency 3 from
-reference 2025-01-01 -> Apr 1, 4, ..., 28 = 10 dates (handbook worked example), so the price is
+reference 2025-01-01 -> Apr 1, 4, ..., 28 = 10 dates (docs/domain.md, Pricing), so the price is
 79.6644 x 10 x EUR 0.20 = EUR 159.3289 -> EUR 159.33 at tier 1 (polygon factor 1.00).
 A full interior tile on the same dates: 2,621.44 km² x 10 = 26,214.4 km²·images at EUR 0.04;
-from zero spend -> EUR 1,000.00 + 1,214.4 x 0.014 = EUR 1,017.00 (handbook).
+from zero spend -> EUR 1,000.00 + 1,214.4 x 0.014 = EUR 1,017.00 (docs/domain.md, Pricing).
 """
 import json
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The cart's state machine (DOMAIN.md section 7, ARCHITECTURE.md checkout saga). Pure.
+"""The cart's state machine (docs/architecture.md, The checkout saga). Pure.
 
     open --freeze(c)--> frozen by c --release(c)--> open
                                     --close(c)----> checked_out (terminal)

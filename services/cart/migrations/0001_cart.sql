@@ -1,4 +1,4 @@
--- Carts (DOMAIN.md section 7). status: open -> frozen (by checkout_id) -> open | checked_out.
+-- Carts (docs/domain.md, Cart, checkout and orders). status: open -> frozen (by checkout_id) -> open | checked_out.
 -- checkout_id: the checkout that froze the cart last (kept after a release; names the buyer once checked out).
 CREATE TABLE carts (
     id          uuid        PRIMARY KEY,

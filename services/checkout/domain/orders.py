@@ -1,4 +1,4 @@
-"""The order aggregate's state machine (DOMAIN.md section 7): one table of legal transitions."""
+"""The order aggregate's state machine (docs/domain.md, Cart, checkout and orders): one table of legal transitions."""
 from __future__ import annotations
 
 from dataclasses import dataclass

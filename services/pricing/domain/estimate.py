@@ -1,4 +1,4 @@
-"""The estimate calculation (DOMAIN.md section 5): itemised lines a person can follow.
+"""The estimate calculation (docs/domain.md, Pricing): itemised lines a person can follow.
 
 Input is neutral and self-contained: a ``PricingItem`` carries the model, the constellations, the
 schedule, the extras and its billable units, either polygon ``parts`` (label, km²) or grid
@@ -18,9 +18,9 @@ How a month is priced:
 - all arithmetic is exact (``Fraction``); only line amounts are rounded, half-even to cents;
   totals are sums of rounded lines, so lines always add up.
 
-**Decisions** (where the handbook is silent):
+**Decisions** (ours, where the provider's documentation is silent; docs/domain.md lists them):
 
-- Rounding is strictly per line (DOMAIN.md section 5, Decisions): each line's amount is its own
+- Rounding is strictly per line (docs/decisions/0002-per-line-half-even-rounding.md): each line's amount is its own
   exact quantity × rate rounded half-even to cents; a line that straddles a bracket bound is split
   into one line per bracket, each rounded on its own. Totals are sums of rounded lines.
 - The running spend that moves through the brackets inside an estimate advances by each line's
@@ -518,7 +518,7 @@ def _bracket_at(brackets: tuple[TierBracket, ...], spend: Fraction) -> TierBrack
 def _extras(
     item: PricingItem, units: list[_Unit], month: Month, at_checkout: bool, book: PriceBook
 ) -> list[EstimateLine]:
-    """Storage and download extras: neither tier-discounted nor mode-factored (DOMAIN.md section 5)."""
+    """Storage and download extras: neither tier-discounted nor mode-factored (docs/domain.md, Pricing)."""
     km2_images = sum((u.billable_km2 * u.dates for u in units), Decimal(0))
     total_km2 = sum((u.billable_km2 for u in units), Decimal(0))
     dates = max((u.dates for u in units), default=0)

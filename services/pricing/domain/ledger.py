@@ -1,13 +1,13 @@
 """The monthly spend ledger: what each account really bought, per UTC month and model family.
 
-Tiers (DOMAIN.md section 5) start from this spend. It is fed by order events, which Kafka may
+Tiers (docs/domain.md, Pricing) start from this spend. It is fed by order events, which Kafka may
 deliver twice or out of order, so the ledger is keyed by (order id, charge month):
 
 - ``OrderPlaced`` records the order's checkout charge in its checkout month;
 - ``OrderRenewed`` records a recurring order's charge for a later month;
 - ``OrderCancelledInReview`` withdraws every charge of the order (a full cancel refunds it all,
-  section 7). A cancellation that arrives before the placement is remembered, so the late
-  placement never counts.
+  docs/domain.md, Cart, checkout and orders). A cancellation that arrives before the placement
+  is remembered, so the late placement never counts.
 
 Replaying an event changes nothing. The same (order, month) arriving again with a *different*
 amount, account or family is a ``ConflictingCharge`` (a bug upstream, never silently merged).

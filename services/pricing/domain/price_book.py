@@ -1,4 +1,4 @@
-"""The versioned price book (DOMAIN.md section 5).
+"""The versioned price book (docs/domain.md, Pricing).
 
 Every estimate and charge records the version it used, so a later change of rates never
 changes what an existing quote or order says. A new set of rates is a new ``PriceBook`` with a
@@ -28,7 +28,7 @@ __all__ = [
 
 
 class PricingMode(StrEnum):
-    """What a line is priced as; each has its own factor on the model rate (section 1)."""
+    """What a line is priced as; each has its own factor on the model rate (docs/domain.md, Order modes)."""
 
     POLYGON = "polygon"
     TILE = "tile"

@@ -1,4 +1,4 @@
--- Quotes: every estimate is stored so that checkout can honour or compare it (DOMAIN.md section 5).
+-- Quotes: every estimate is stored so that checkout can honour or compare it (docs/domain.md, Pricing).
 CREATE TABLE quotes (
     quote_id           uuid        PRIMARY KEY,
     account_id         text        NOT NULL,

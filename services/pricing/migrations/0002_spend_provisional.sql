@@ -1,7 +1,8 @@
 -- Provisional spend: what a freshly priced PriceCheckout will charge, counted toward the month's
 -- tiers until its order event (OrderPlaced / OrderRenewed) confirms it or CheckoutFailed drops it.
 -- Without it, checkouts / renewals of one account priced before their order events arrive would
--- all start from the same stale month spend (DOMAIN.md section 5: tiers are progressive).
+-- all start from the same stale month spend (docs/domain.md, Pricing: tiers are progressive;
+-- docs/decisions/0006-provisional-spend.md).
 CREATE TABLE spend_provisional (
     account_id  text           NOT NULL,
     checkout_id text           NOT NULL,

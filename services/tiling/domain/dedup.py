@@ -1,6 +1,6 @@
-"""Tile deduplication over a compact coverage ledger (DOMAIN.md section 6).
+"""Tile deduplication over a compact coverage ledger (docs/domain.md, Deduplication).
 
-Rules (binding decisions of the handbook):
+Rules (our decisions, binding):
 
 * the unit is (cell, image date);
 * a requested minitile-date is owned when that minitile or its parent tile was ordered for that

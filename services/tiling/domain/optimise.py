@@ -1,4 +1,4 @@
-"""Optimise: the cheapest mix of tiles and minitiles covering a polygon AOI (DOMAIN.md section 3).
+"""Optimise: the cheapest mix of tiles and minitiles covering a polygon AOI (docs/domain.md, The grid).
 
 Prices are compared in "polygon km²": km² times the mode factor (polygon 1.00, tile 0.20,
 minitile 0.50), so the model rate, tiers and dates cancel out.  Per tile, the whole tile costs
@@ -95,7 +95,7 @@ def _own_region(piece, zone: int, enabled_here: set[int]):
 
 
 def optimise(aoi, zones: Iterable[str | int] | None = None) -> OptimisedCover:
-    """The cheapest tiles + minitiles cover of a polygon AOI (EPSG:4326) at the handbook factors.
+    """The cheapest tiles + minitiles cover of a polygon AOI (EPSG:4326) at the mode factors.
 
     ``zones``: the dashboard's zone toggles (labels such as ``"33N"`` or zone numbers).
     """

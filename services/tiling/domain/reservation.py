@@ -1,6 +1,6 @@
 """Coverage reservations: the checkout saga's hold on (cell, date) pairs.
 
-State machine (one table, DOMAIN/STYLE: illegal moves raise):
+State machine (one table; an illegal move raises):
 
     reserved  --commit-->        committed
     reserved  --release-->       released   (saga compensation: the checkout failed)

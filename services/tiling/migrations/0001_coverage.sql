@@ -1,4 +1,4 @@
--- Coverage ledger (DOMAIN.md section 6): one row per reservation group, NOT one row per (cell, date).
+-- Coverage ledger (docs/domain.md, Deduplication; docs/decisions/0008-compact-coverage-ledger.md): one row per reservation group, NOT one row per (cell, date).
 -- A group is a set of grid cells (CellId.key, bigint) sharing one set of image dates, stored as a
 -- bitmap (bit i = day date_start + i, days since 1970-01-01, little-endian bytes). An order item
 -- is normally one group: a year of daily dates over thousands of minitiles is one row of a few kB.

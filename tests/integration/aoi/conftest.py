@@ -9,7 +9,7 @@ from tests.support.services import running
 
 pytestmark = pytest.mark.integration
 
-# Lowered limits (DOMAIN.md section 2: "defaults live in config"): each refusal names its limit.
+# Lowered limits (docs/domain.md, AOI rules: limits are configurable): each refusal names its limit.
 LIMITS = {
     "AOI_MAX_UPLOAD_BYTES": "2000000",
     "AOI_MAX_UNCOMPRESSED_BYTES": "5000000",

@@ -12,7 +12,7 @@ from .files import kml, kml_polygon, ring, shapefile_members, zip_bytes
 
 pytestmark = pytest.mark.integration
 
-BOX_KM2 = 79.66  # 10.0–10.1 E × 50.0–50.1 N, geodesic on WGS84 (issue 3)
+BOX_KM2 = 79.66  # 10.0–10.1 E × 50.0–50.1 N, geodesic on WGS84 (the README's walk-through)
 BOX_WKT = box(10.0, 50.0, 10.1, 50.1)
 BOX_GEOJSON = {"type": "Polygon", "coordinates": [ring(10.0, 50.0, 10.1, 50.1)]}
 

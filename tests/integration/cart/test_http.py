@@ -16,7 +16,7 @@ MINITILE = parse_code("33N-C0013-R0107-M005").guid  # a whole minitile: 3.2 km s
 
 
 def worked(aoi_or_grid: dict) -> dict:
-    """The handbook's worked example configuration (DOMAIN.md section 5), in the public API's PascalCase."""
+    """The worked example configuration (docs/domain.md, Pricing), in the public API's PascalCase."""
     return {**aoi_or_grid, "Model": "Stratus2", "SatelliteConstellations": ALL_THREE, "From": "2025-04-01",
             "To": "2025-04-30", "ImageFrequency": 3, "ReferenceDate": "2025-01-01"}
 
@@ -118,7 +118,7 @@ async def test_grid_item_is_resolved_by_tiling_and_priced(cart, unique):
     body = (await cart.client.get(f"/v1/carts/{cid}", headers=cart.auth(me))).json()
     totals = {i["id"]: i["estimate"]["total"] for i in body["items"]}
     # One full tile on the worked dates: 26,214.4 km²·images at €0.20 × 0.20 = €0.04; the first €1,000
-    # (25,000 km²·images) at tier 1, the other 1,214.4 at 65 % off = €0.014 -> €17.00; €1,017.00 (section 5).
+    # (25,000 km²·images) at tier 1, the other 1,214.4 at 65 % off = €0.014 -> €17.00; €1,017.00 (docs/domain.md, Pricing).
     assert totals[item["id"]] == "1017.00"
     # Nimbus minitile: 10.24 km² × 10 dates = 102.4 km²·images at €0.10 × 0.50 = €0.05 -> €5.12 (own family, tier 1)
     assert totals[mini["id"]] == "5.12"

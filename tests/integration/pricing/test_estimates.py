@@ -1,4 +1,4 @@
-"""POST /v1/estimates over HTTP against the running service; figures worked by hand from DOMAIN.md."""
+"""POST /v1/estimates over HTTP against the running service; figures worked by hand from docs/domain.md."""
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +21,7 @@ APRIL_DATES = [f"2025-04-{d:02d}" for d in (1, 4, 7, 10, 13, 16, 19, 22, 25, 28)
 
 
 def worked_example(**aoi) -> dict:
-    """Stratus-2, frequency 3, reference 2025-01-01, April 2025 (DOMAIN.md section 5)."""
+    """Stratus-2, frequency 3, reference 2025-01-01, April 2025 (docs/domain.md, Pricing)."""
     return {"model": "Stratus2", "constellations": ALL_THREE, "from": "2025-04-01", "to": "2025-04-30",
             "image_frequency": 3, "reference_date": "2025-01-01", **aoi}
 

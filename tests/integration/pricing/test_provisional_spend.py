@@ -1,6 +1,6 @@
 """Provisional spend: checkouts priced before their order events arrive still see each other's spend.
 
-Every figure is worked by hand from DOMAIN.md section 5 (Stratus family: tier 1 up to €1,000 at 0 %,
+Every figure is worked by hand from docs/domain.md, Pricing (Stratus family: tier 1 up to €1,000 at 0 %,
 tier 2 €1,000-3,000 at 65 %). The worked example: Stratus-2 with all three constellations on one full
 interior tile (2,621.44 km²), April 2025 every 3 days (10 dates) → 26,214.4 km²·images at
 €0.20 × 0.20 = €0.04 (tier 1) / €0.04 × 0.35 = €0.014 (tier 2).

@@ -1,5 +1,5 @@
 """The coverage ledger through the real topics: ReserveCoverage / CommitCoverage / ReleaseCoverage on
-tiling.coverage.commands, replies on tiling.coverage.events (handbook s6 scenarios), and the preview
+tiling.coverage.commands, replies on tiling.coverage.events (docs/domain.md, Deduplication), and the preview
 over HTTP. Everything read from the shared topics is filtered by this test's own checkout ids."""
 from __future__ import annotations
 

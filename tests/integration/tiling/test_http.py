@@ -1,4 +1,4 @@
-"""Grid routes over HTTP against the real service process. Figures worked by hand from DOMAIN.md s3:
+"""Grid routes over HTTP against the real service process. Figures worked by hand from docs/domain.md, The grid:
 a tile is 51.2 km x 51.2 km = 2,621.44 km2 and holds 16 x 16 = 256 minitiles of 10.24 km2."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md section 2 rules at and around their thresholds, with independently worked figures."""
+"""The rules of docs/domain.md, AOI rules, at and around their thresholds, with independently worked figures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The order state machine (DOMAIN.md section 7) and the cancellation rules."""
+"""The order state machine (docs/domain.md, Cart, checkout and orders) and the cancellation rules."""
 import pytest
 
 from services.checkout.domain.orders import (
@@ -13,7 +13,7 @@ from services.checkout.domain.orders import (
     ([S.PREPARING, S.AWAITING, S.PROCESSING, S.UP_TO_DATE, S.AWAITING, S.PREDICTING, S.UP_TO_DATE], True),
     ([S.UP_TO_DATE, S.COMPLETED], True),
 ])
-def test_the_lifecycles_of_the_handbook_are_legal(path, recurring):
+def test_the_documented_lifecycles_are_legal(path, recurring):
     status = path[0]
     for nxt in path[1:]:
         status = transition(status, nxt, recurring=recurring)
@@ -54,7 +54,7 @@ def test_an_unknown_status_name_is_refused_with_the_known_names():
         parse_status("Done")
 
 
-def test_status_names_are_exactly_the_handbooks():
+def test_status_names_are_exactly_the_documented_ones():
     assert [s.value for s in S] == ["Review", "Preparing", "AwaitingSatelliteProducts", "Processing", "Predicting",
                                     "ProcessingPredicting", "Completed", "UpToDate", "Canceled"]
 

@@ -32,7 +32,7 @@ def item(**kw):
 
 
 def test_a_fixed_window_reserves_every_date_of_the_worked_example():
-    # handbook: frequency 3 from reference 2025-01-01 in April 2025 -> Apr 1, 4, ..., 28 (10 dates)
+    # docs/domain.md, Pricing: frequency 3 from reference 2025-01-01 in April 2025 -> Apr 1, 4, ..., 28 (10 dates)
     dates = dates_charged_at_checkout(item(), today=date(2025, 3, 15))
     assert dates == [date(2025, 4, d) for d in range(1, 29, 3)]
     assert len(dates) == 10

@@ -1,4 +1,4 @@
-"""Identities: GUIDs, codes, keys, parent/children - DOMAIN.md section 3."""
+"""Identities: GUIDs, codes, keys, parent/children - docs/domain.md, The grid."""
 
 import uuid
 import zlib

@@ -8,12 +8,12 @@ from decimal import Decimal
 from services.pricing.domain import GridCell, PolygonPart, PricingItem, Schedule
 
 ALL_THREE = frozenset({"Sentinel1", "Sentinel2", "Landsat89"})
-FULL_TILE_KM2 = Decimal("2621.44")  # 51.2 km × 51.2 km, DOMAIN.md section 3
+FULL_TILE_KM2 = Decimal("2621.44")  # 51.2 km × 51.2 km, docs/domain.md, The grid
 MINITILE_KM2 = Decimal("10.24")  # 3.2 km × 3.2 km
 
 
 def april_2025(frequency: int = 3, reference: date | None = date(2025, 1, 1)) -> Schedule:
-    """The handbook's worked example window: April 2025, a fixed window."""
+    """The worked example's window (docs/domain.md, Pricing): April 2025, a fixed window."""
     return Schedule(date(2025, 4, 1), date(2025, 4, 30), frequency, reference)
 
 

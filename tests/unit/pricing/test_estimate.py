@@ -1,4 +1,4 @@
-"""The estimate calculation, DOMAIN.md section 5. Every figure is worked by hand in a comment."""
+"""The estimate calculation, docs/domain.md, Pricing. Every figure is worked by hand in a comment."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def imagery(result):
     return [line for line in result.lines if line.kind is LineKind.IMAGERY]
 
 
-# ------------------------------------------------------------------ the handbook's worked examples
+# ------------------------------------------------------------- the worked examples of docs/domain.md
 
 
 def test_worked_example_polygon_12_km2_every_third_day_in_april_costs_24_eur():
@@ -409,7 +409,7 @@ def test_model_listing_shows_rates_and_constellations():
 def test_each_line_is_rounded_on_its_own_and_totals_are_sums_of_rounded_lines():
     # One date (Apr 1). Clipped tile 0.125 km² × €0.04 = €0.005 -> €0.00 (half-even);
     # clipped minitile 0.05 km² × €0.10 = €0.005 -> €0.00. Total = €0.00 + €0.00 = €0.00,
-    # not round(€0.010) = €0.01 (DOMAIN.md section 5: rounded per line, totals sum the lines).
+    # not round(€0.010) = €0.01 (docs/domain.md, Pricing: rounded per line, totals sum the lines).
     one_date = Schedule(date(2025, 4, 1), date(2025, 4, 1), 1)
     result = estimate([grid_item(tile(area="0.125"), minitile(area="0.05"), schedule=one_date)],
                       checkout_day=CHECKOUT)

@@ -1,6 +1,6 @@
 """Properties of the estimate that must hold for any input (hypothesis).
 
-Money is rounded half-even to cents per line (DOMAIN.md section 5, Decisions), and a line that
+Money is rounded half-even to cents per line (docs/decisions/0002-per-line-half-even-rounding.md), and a line that
 straddles a tier bound is split into one line per bracket, each rounded on its own. So:
 
 - lines add up to the month totals and the total exactly (always);

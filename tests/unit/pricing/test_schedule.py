@@ -1,4 +1,4 @@
-"""Image schedules, DOMAIN.md section 4: (d − reference) mod frequency = 0, UTC months."""
+"""Image schedules, docs/domain.md, Configuration: (d − reference) mod frequency = 0, UTC months."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The shared order-item payload (DOMAIN.md section 9) and its configuration rules (section 4)."""
+"""The shared order-item payload and its configuration rules (docs/domain.md, Shared vocabulary
+and Configuration)."""
 
 from __future__ import annotations
 

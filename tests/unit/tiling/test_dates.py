@@ -3,8 +3,8 @@ from datetime import date, timedelta
 from services.tiling.domain import DateSet
 
 
-def test_every_third_day_of_april_is_the_handbooks_ten_dates():
-    # DOMAIN.md section 5: frequency 3, reference 2025-01-01 -> Apr 1, 4, ..., 28 (10 dates)
+def test_every_third_day_of_april_is_the_worked_examples_ten_dates():
+    # docs/domain.md, Pricing: frequency 3, reference 2025-01-01 -> Apr 1, 4, ..., 28 (10 dates)
     ds = DateSet.every(date(2025, 4, 1), date(2025, 4, 30), 3)
     assert len(ds) == 10
     assert ds.dates()[0] == date(2025, 4, 1)

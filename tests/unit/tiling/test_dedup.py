@@ -1,4 +1,4 @@
-"""Deduplication scenarios from DOMAIN.md section 6 (unit: cell x image date)."""
+"""Deduplication scenarios from docs/domain.md, Deduplication (unit: cell x image date)."""
 
 from datetime import date
 

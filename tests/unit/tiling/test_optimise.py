@@ -1,4 +1,4 @@
-"""Optimise: the cheapest tiles + minitiles cover (DOMAIN.md section 3 and issue 4's checks).
+"""Optimise: the cheapest tiles + minitiles cover (docs/domain.md, The grid).
 
 Whole tile 0.20 x 2,621.44 = 524.288 polygon-km²; n whole minitiles 0.50 x 10.24 x n = 5.12 n:
 the tile wins from n = 103 (527.36) on, minitiles up to n = 102 (522.24); 40 % of 256 = 102.4.

@@ -1,4 +1,4 @@
-"""Resolve a mixed list of tile and minitile GUIDs (issue 4, POST /v1/tiles/resolve)."""
+"""Resolve a mixed list of tile and minitile GUIDs (POST /v1/tiles/resolve)."""
 
 import pytest
 
