@@ -1,12 +1,15 @@
 """HTTP basics shared by every service: app factory, health, metrics, problem details, CORS, correlation."""
 from __future__ import annotations
 
+import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,6 +25,21 @@ log = logging.getLogger("tessera.http")
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["service", "method", "route"])
 PROBLEM_JSON = "application/problem+json"
+
+# The database is restarting, failing over or out of connections: the request may well succeed in
+# a moment, so these are a 503 with Retry-After, never a 500.
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,      # 08xxx: connection lost, refused, rejected
+    asyncpg.exceptions.OperatorInterventionError,  # 57xxx: shutdown, cannot connect now, canceled
+    asyncpg.exceptions.InsufficientResourcesError,  # 53xxx: too many connections, disk full
+    ConnectionError,                      # refused or reset while the pool (re)connects
+)
+RETRY_AFTER_SECONDS = 2
+
+
+def unexpected_error_body(path: str) -> bytes:
+    return json.dumps(Problem(500, "internal_error", "an unexpected error occurred; it has been logged")
+                      .body(path)).encode()
 
 
 class ObserveMiddleware:
@@ -43,17 +61,29 @@ class ObserveMiddleware:
         token = correlation_id.set(cid)
         start = time.perf_counter()
         status = 500
+        started = False
 
         async def send_with_id(message):
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [(b"x-correlation-id", cid.encode("latin-1"))]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here rather than by Starlette's ServerErrorMiddleware, which re-raises after its
+            # 500 and so makes the server drop the client's keep-alive connection.
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            body = unexpected_error_body(scope.get("path", ""))
+            await send_with_id({"type": "http.response.start", "status": 500,
+                                "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                                            (b"content-length", str(len(body)).encode())]})
+            await send_with_id({"type": "http.response.body", "body": body})
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")
@@ -63,8 +93,30 @@ class ObserveMiddleware:
             correlation_id.reset(token)
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:  # a refusal quoting the client's lone surrogate: escape it, still JSON
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
+        except ValueError:  # a NaN or infinity among the details: JSON has no such number
+            return json.dumps(_finite(content), ensure_ascii=True, separators=(",", ":")).encode()
+
+
 def problem_response(p: Problem, request: Request) -> JSONResponse:
-    return JSONResponse(p.body(str(request.url.path)), status_code=p.status, media_type=PROBLEM_JSON)
+    return ProblemResponse(p.body(str(request.url.path)), status_code=p.status)
 
 
 def create_app(
@@ -102,6 +154,17 @@ def create_app(
     async def on_http(request: Request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
+
+    async def on_database_unavailable(request: Request, exc: Exception):
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        response = problem_response(Problem(503, "database_unavailable", "the database is not reachable right now "
+                                            f"(restarting or overloaded); retry in {RETRY_AFTER_SECONDS} seconds"),
+                                    request)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, on_database_unavailable)
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception):

@@ -18,9 +18,13 @@ from fractions import Fraction
 __all__ = [
     "CENT",
     "CURRENCY",
+    "Amount",
     "CurrencyMismatch",
+    "AMOUNT_RULE",
+    "MAX_AMOUNT",
     "Money",
     "MoneyError",
+    "checked_amount",
     "format_amount",
     "parse_amount",
     "round_cents",
@@ -184,3 +188,57 @@ class Money:
 
     def __str__(self) -> str:
         return f"{format_amount(self.amount)} {self.currency}"
+
+
+# ------------------------------------------------------------------------------ the range of an amount
+
+# Every amount the API or a message carries lies strictly between -MAX_AMOUNT and MAX_AMOUNT and
+# has at most two decimals: what numeric(14, 2) columns hold (12 digits before the point).
+MAX_AMOUNT = Decimal(10) ** 12
+AMOUNT_DECIMALS = 2
+
+
+def amount_issue(amount: Decimal) -> str | None:
+    """Why ``amount`` is outside the range of money, or None when it is inside."""
+    if not amount.is_finite():
+        return f"{amount} is not an amount"
+    if abs(amount) >= MAX_AMOUNT:
+        return f"{amount} is out of range: amounts must be below {MAX_AMOUNT:,} EUR"
+    if amount.as_tuple().exponent < -AMOUNT_DECIMALS and amount != amount.quantize(CENT):
+        return f"{amount} has more than {AMOUNT_DECIMALS} decimals; amounts are in whole cents"
+    return None
+
+
+def checked_amount(value: object) -> Decimal:
+    """An amount as the API accepts it (a string such as ``"24.00"``, or a JSON number, read as
+    written), within the range of money; ``MoneyError`` (a ``ValueError``) says what is wrong."""
+    amount = value if isinstance(value, Decimal) else parse_amount(value if isinstance(value, str) else str(value))
+    issue = amount_issue(amount)
+    if issue:
+        raise MoneyError(issue)
+    return amount
+
+
+def _amount_field(value: object) -> Decimal:
+    from pydantic_core import PydanticCustomError
+
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise PydanticCustomError("invalid_amount", "expected an amount such as \"24.00\"")
+    try:
+        return checked_amount(value)
+    except MoneyError as exc:
+        raise PydanticCustomError("invalid_amount", "{issue}", {"issue": str(exc)}) from None
+
+
+def _amount_type():
+    from typing import Annotated
+
+    from pydantic import BeforeValidator
+
+    # the JSON Schema stays Decimal's (number or string): published message contracts keep their schemas
+    return Annotated[Decimal, BeforeValidator(_amount_field)]
+
+
+# A pydantic field type: the one range of money, at every route and in every message contract.
+Amount = _amount_type()
+AMOUNT_RULE = f"EUR as a string such as \"24.00\": at most {AMOUNT_DECIMALS} decimals, below {MAX_AMOUNT:,} in size"

@@ -49,6 +49,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shared.catalog import CONSTELLATION_DISPLAY_NAMES, Constellation, ModelName, model_spec
+from shared.inputs import Id
 
 __all__ = [
     "ConfigurationIssue",
@@ -58,6 +59,7 @@ __all__ = [
     "check_api_requests",
     "check_configuration",
     "check_constellations",
+    "check_date_in_range",
     "check_from_date",
     "check_image_frequency",
     "check_storage_months",
@@ -66,6 +68,12 @@ __all__ = [
 
 MIN_FREQUENCY = 1
 MAX_FREQUENCY = 7
+
+# Every date of an item (from, to, reference date) lies in this window: the coverage ledger counts
+# days from 1970-01-01, and a bounded window keeps every month and image date an order can reach
+# computable (year 9999 is where Python's dates end).
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
 
 AoiMode = Literal["polygon", "grid"]
 
@@ -128,6 +136,16 @@ class ConfigurationIssue:
 
     field: str
     message: str
+
+
+def check_date_in_range(day: date) -> str | None:
+    """Item dates lie between ``EARLIEST_DATE`` and ``LATEST_DATE`` (inclusive)."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        return (
+            f"{day.isoformat()} is out of range: dates must lie between {EARLIEST_DATE.isoformat()} "
+            f"and {LATEST_DATE.isoformat()}"
+        )
+    return None
 
 
 def check_from_date(from_: date) -> str | None:
@@ -210,8 +228,8 @@ def check_configuration(
     Empty list = the configuration is valid. The pydantic models below run the same checks.
     """
     checks: list[tuple[str, str | None]] = [
-        ("from", check_from_date(from_)),
-        ("to", check_to_date(from_, to)),
+        ("from", check_date_in_range(from_) or check_from_date(from_)),
+        ("to", (check_date_in_range(to) if to is not None else None) or check_to_date(from_, to)),
         ("image_frequency", check_image_frequency(image_frequency)),
         ("constellations", check_constellations(model, constellations)),
         ("storage_months", check_storage_months(storage_months)),
@@ -251,7 +269,7 @@ class OrderItem(BaseModel):
     )
 
     # AOI: exactly one of these (checked in ``_exactly_one_aoi``).
-    aoi_id: str | None = Field(default=None, min_length=1)
+    aoi_id: Id | None = None
     wkt: str | None = Field(
         default=None, min_length=1, validation_alias=AliasChoices("wkt", "Wkt"), serialization_alias="wkt"
     )
@@ -315,15 +333,24 @@ class OrderItem(BaseModel):
     @field_validator("from_")
     @classmethod
     def _from_is_first_of_month(cls, value: date) -> date:
-        _fail(check_from_date(value))
+        _fail(check_date_in_range(value) or check_from_date(value))
         return value
 
     @field_validator("to")
     @classmethod
     def _to_not_before_from(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is not None:
+            _fail(check_date_in_range(value))
         from_ = info.data.get("from_")
         if from_ is not None:
             _fail(check_to_date(from_, value))
+        return value
+
+    @field_validator("reference_date")
+    @classmethod
+    def _reference_in_range(cls, value: date | None) -> date | None:
+        if value is not None:
+            _fail(check_date_in_range(value))
         return value
 
     @field_validator("image_frequency")

@@ -40,6 +40,7 @@ from shared.auth import Principal, current_principal
 from shared.contracts.aoi import AoiRegistered
 from shared.geo import AoiError, ImportedAoi, import_aoi
 from shared.geo.errors import UPLOAD_TOO_LARGE
+from shared.inputs import check_text, id_issue, path_id
 from shared.problems import Problem, not_found
 
 router = APIRouter(prefix="/v1/aois", tags=["aoi"])
@@ -119,7 +120,7 @@ def _flag(value: Any, name: str) -> bool:
 def _name(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    text = check_text(str(value).strip(), "name")
     if len(text) > MAX_NAME:
         raise Problem(422, "invalid_option", f"name is {len(text)} characters, over the limit of {MAX_NAME}",
                       field="name")
@@ -245,8 +246,10 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         ts, ident = raw.split("|", 1)
+        if id_issue(ident):
+            raise ValueError(ident)
         return datetime.fromisoformat(ts), ident
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, UnicodeEncodeError):
         raise Problem(422, "invalid_cursor", "cursor is not one this service issued; start again without it",
                       field="cursor") from None
 
@@ -338,6 +341,7 @@ async def validate_aoi(request: Request, principal: Principal = Depends(authenti
 
 @router.get("/{aoi_id}")
 async def get_aoi(aoi_id: str, request: Request, principal: Principal = Depends(authenticated)):
+    path_id(aoi_id, "AOI")
     row = await store.get(request.app.state.rt.pool, principal.account, aoi_id)
     if row is None:
         raise not_found("AOI", aoi_id)

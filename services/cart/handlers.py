@@ -147,6 +147,9 @@ async def _json_body(request: Request, *, required: bool = True) -> Any:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise Problem(400, "malformed_json", f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise Problem(400, "malformed_json", "the body is nested too deeply to be read; an order item is a flat "
+                                             "JSON object") from None
 
 
 def _validation_problem(exc: ValidationError, prefix: str = "") -> Problem:

@@ -23,7 +23,7 @@ from services.pricing import store
 from services.pricing.domain import Month, current_price_book, estimate, estimate_payload, model_listing
 from services.pricing.resolve import ResolvedItem, resolve_estimate_item
 from shared.catalog import ModelFamily
-from shared.money import CURRENCY, format_amount
+from shared.money import CURRENCY, amount_issue, format_amount
 from shared.problems import Problem
 from shared.vocabulary import OrderItem
 
@@ -153,6 +153,12 @@ async def make_estimate(
                                          simulated_spend=request.simulated_spend)
     else:
         result = estimate(items, checkout_day=today, spend=spend, simulated_spend=request.simulated_spend)
+
+    for name, amount in (("total", result.total), ("due_at_checkout", result.due_at_checkout)):
+        issue = amount_issue(amount)
+        if issue:  # quotes, checkouts and credits hold amounts only within the range of money
+            raise Problem(422, "amount_out_of_range", f"the estimate's {name} cannot be quoted or charged: {issue}; "
+                          "order a smaller area, fewer dates or fewer items", field=name)
 
     quote_id = uuid.uuid4()
     expires_at = now + timedelta(seconds=settings.quote_ttl_seconds)

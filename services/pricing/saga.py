@@ -40,6 +40,7 @@ from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced
 from shared.contracts.common import SpendLine
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricedItem, PricingRejected
 from shared.inbox import Reject
+from shared.money import amount_issue
 from shared.schedule import utc_today
 
 
@@ -130,6 +131,9 @@ async def _price(conn: asyncpg.Connection, cmd: PriceCheckout, today) -> Message
     except ValueError as exc:
         return _rejected(cmd, "invalid_item", _readable(exc))
     payload_lines = estimate_payload(result)["lines"]
+    issue = amount_issue(result.due_at_checkout)
+    if issue:
+        return _rejected(cmd, "amount_out_of_range", f"the checkout's total cannot be charged: {issue}")
 
     priced = []
     for item_id in ids:

@@ -50,6 +50,7 @@ from shared.grid import (
     parse_cell,
 )
 from shared.grid.cover import geodesic_area_m2
+from shared.inputs import Id
 from shared.problems import Problem, not_found
 
 log = logging.getLogger("tessera.tiling.http")
@@ -104,7 +105,7 @@ class AoiFields(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     wkt: str | None = Field(None, validation_alias=_alias("wkt", "Wkt"))
     geojson: dict[str, Any] | str | None = Field(None, validation_alias=_alias("geojson", "GeoJson", "GeoJSON"))
-    aoi_id: str | None = Field(None, validation_alias=_alias("aoi_id", "AoiId"))
+    aoi_id: Id | None = Field(None, validation_alias=_alias("aoi_id", "AoiId"))
     bbox: list[float] | None = Field(None, validation_alias=_alias("bbox", "Bbox"))
     zones: list[str] | None = Field(None, validation_alias=_alias("zones", "Zones"))
     footprints: bool = True

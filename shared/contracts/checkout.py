@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from shared.contracts.base import Message, contract
 from shared.contracts.common import SpendLine
+from shared.money import Amount
 
 T_CHECKOUT, T_ORDER = "checkout.checkout.events", "checkout.order.events"
 
@@ -14,7 +14,7 @@ class CheckoutRequested(Message):
     checkout_id: str
     account_id: str
     cart_id: str
-    accepted_total: Decimal
+    accepted_total: Amount
 
 
 @contract("checkout.completed.v1", topic=T_CHECKOUT, key="checkout_id")
@@ -22,7 +22,7 @@ class CheckoutCompleted(Message):
     checkout_id: str
     account_id: str
     order_ids: list[str]
-    total: Decimal
+    total: Amount
 
 
 @contract("checkout.failed.v1", topic=T_CHECKOUT, key="checkout_id")
@@ -41,7 +41,7 @@ class OrderPlaced(Message):
     model: str
     constellations: list[str]
     status: str
-    amount: Decimal
+    amount: Amount
     spend: list[SpendLine]  # counts toward the monthly tiers (pricing's spend ledger)
     item_id: str | None = None  # the cart item it was made from (pricing settles its provisional spend by it)
 
@@ -61,7 +61,7 @@ class OrderStatusChanged(Message):
 class OrderCanceled(Message):
     order_id: str
     account_id: str
-    refunded: Decimal
+    refunded: Amount
     spend_reversed: list[SpendLine]
 
 
@@ -70,7 +70,7 @@ class OrderRenewed(Message):
     order_id: str
     account_id: str
     month: str
-    amount: Decimal
+    amount: Amount
     spend: list[SpendLine]
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.money import Amount
+
 
 class Part(BaseModel):
     """A polygon-mode AOI part as pricing needs it: label and geodesic area (before the minimum)."""
@@ -44,4 +46,4 @@ class SpendLine(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
     month: str  # "YYYY-MM" (UTC)
     family: str  # "Stratus" | "Nimbus"
-    amount: Decimal
+    amount: Amount

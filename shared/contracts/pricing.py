@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.base import Message, contract
 from shared.contracts.common import ItemSnapshot, SpendLine
+from shared.money import Amount
 
 T_COMMANDS, T_EVENTS = "pricing.quote.commands", "pricing.quote.events"
 
@@ -15,7 +15,7 @@ T_COMMANDS, T_EVENTS = "pricing.quote.commands", "pricing.quote.events"
 class PricedItem(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
     item_id: str
-    amount_due: Decimal  # charged at checkout
+    amount_due: Amount  # charged at checkout
     image_dates: list[date]
     lines: list[dict[str, Any]]  # the estimate's lines for this item (amounts as strings)
     spend: list[SpendLine]  # what counts toward tiers, per month and family
@@ -36,7 +36,7 @@ class PriceCheckout(Message):
 class CheckoutPriced(Message):
     account_id: str
     checkout_id: str
-    total: Decimal  # due at checkout
+    total: Amount  # due at checkout
     currency: str = "EUR"
     price_book_version: str
     items: list[PricedItem]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import re
 import tempfile
@@ -224,11 +223,12 @@ def build_polygon(rings: list[Any], label: str) -> shapely.Polygon:
                                          f"infinity) at position {k + 1}; fix the coordinate.",
                            where={"part_label": label, "reason": "non_finite", "position": k + 1})
         if len(arr) < 4:
-            x, y = arr[0] if len(arr) else (math.nan, math.nan)
+            # an empty ring has no coordinate to point at (and NaN cannot be written in JSON)
+            near = {"coordinate": [float(arr[0][0]), float(arr[0][1])]} if len(arr) else {}
             raise AoiError(INVALID_RING, f"{label}: {which} has too few points ({len(arr)}; a "
-                                         f"closed ring needs at least 4) near {_fmt(x, y)}.",
-                           where={"part_label": label, "reason": "too_few_points",
-                                  "coordinate": [float(x), float(y)]})
+                                         f"closed ring needs at least 4)"
+                                         + (f" near {_fmt(*arr[0])}." if len(arr) else "."),
+                           where={"part_label": label, "reason": "too_few_points", **near})
         if not np.array_equal(arr[0], arr[-1]):
             x, y = arr[0]
             raise AoiError(INVALID_RING, f"{label}: {which} is not closed: it starts at "

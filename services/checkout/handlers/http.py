@@ -23,21 +23,28 @@ from shared.contracts.checkout import CheckoutRequested, OrderCanceled, RenewalS
 from shared.contracts.common import SpendLine
 from shared.contracts.coverage import ReleaseCoverage
 from shared.geo.h3index import intersects_exactly, query_cells, viewport_geometry
-from shared.money import format_amount, parse_amount
+from shared.inputs import Id, path_id
+from shared.money import AMOUNT_RULE, MAX_AMOUNT, Amount, format_amount
 from shared.problems import Problem, not_found
 from shared.schedule import Month, utc_today
+from shared.vocabulary import EARLIEST_DATE, LATEST_DATE
 
 router = APIRouter(tags=["checkout"])
 
 
-class CheckoutRequest(BaseModel):
-    cart_id: str
-    accepted_total: Decimal = Field(description="the total the customer saw and accepted, e.g. \"24.00\"")
+MAX_IDEMPOTENCY_KEY = 255  # the key is part of a unique index: a btree entry has room for ~2,700 bytes
 
-    @field_validator("accepted_total", mode="before")
-    @classmethod
-    def _amount(cls, v):
-        return parse_amount(str(v)) if not isinstance(v, Decimal) else v
+
+class CheckoutRequest(BaseModel):
+    cart_id: Id
+    accepted_total: Amount = Field(description=f"the total the customer saw and accepted; {AMOUNT_RULE}")
+
+
+def check_key(idempotency_key: str | None) -> None:
+    if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise Problem(422, "invalid_idempotency_key", f"Idempotency-Key is {len(idempotency_key):,} characters long; "
+                                                      f"send at most {MAX_IDEMPOTENCY_KEY}",
+                      errors=[{"field": "Idempotency-Key", "message": f"at most {MAX_IDEMPOTENCY_KEY} characters"}])
 
 
 def rt_of(request: Request):
@@ -52,6 +59,7 @@ async def create_checkout(body: CheckoutRequest, request: Request,
     if not idempotency_key:
         raise Problem(422, "idempotency_key_required", "send an Idempotency-Key header (any unique string per checkout "
                                                        "attempt); retrying with the same key replays the same response")
+    check_key(idempotency_key)
     rt = rt_of(request)
     digest = hashlib.sha256(json.dumps({"cart_id": body.cart_id, "accepted_total": f"{body.accepted_total:.2f}"},
                                        sort_keys=True).encode()).hexdigest()
@@ -90,19 +98,18 @@ async def get_checkout(checkout_id: uuid.UUID, request: Request, principal: Prin
 
 
 class TopUp(BaseModel):
-    amount: Decimal
+    amount: Amount = Field(description=f"positive; {AMOUNT_RULE}")
 
-    @field_validator("amount", mode="before")
+    @field_validator("amount")
     @classmethod
-    def _amount(cls, v):
-        amount = parse_amount(str(v))
+    def _positive(cls, amount):
         if amount <= 0:
             raise ValueError("must be a positive amount in EUR, e.g. \"1000.00\"")
         return amount
 
 
 class AccountSettings(BaseModel):
-    overdraft_limit: Decimal | None = None
+    overdraft_limit: Amount | None = Field(None, description=AMOUNT_RULE)
     skip_review: bool | None = None
 
 
@@ -126,9 +133,15 @@ async def top_up(account: str, body: TopUp, request: Request,
                  idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
                  _: Principal = Depends(require_admin)):
     """Admin: add prepaid credit to an account (an Idempotency-Key makes a retry harmless)."""
+    path_id(account, "account")
+    check_key(idempotency_key)
     rt = rt_of(request)
     async with rt.pool.acquire() as conn, conn.transaction():
-        await store.lock_account(conn, account)
+        row = await store.lock_account(conn, account)
+        if row["balance"] + body.amount >= MAX_AMOUNT:
+            raise Problem(409, "balance_limit", f"account {account} holds {format_amount(row['balance'])} EUR; adding "
+                                                f"{format_amount(body.amount)} would reach the most a balance may hold "
+                                                f"({MAX_AMOUNT:,} EUR)", field="amount")
         await store.post_credit(conn, account, body.amount, "topup", idempotency_key or f"topup-{uuid.uuid4()}")
         return await account_view(conn, account)
 
@@ -136,6 +149,7 @@ async def top_up(account: str, body: TopUp, request: Request,
 @router.patch("/v1/accounts/{account}")
 async def update_account(account: str, body: AccountSettings, request: Request, _: Principal = Depends(require_admin)):
     """Admin: set the overdraft limit or whether orders skip Review."""
+    path_id(account, "account")
     rt = rt_of(request)
     async with rt.pool.acquire() as conn, conn.transaction():
         await store.lock_account(conn, account)
@@ -150,6 +164,7 @@ async def update_account(account: str, body: AccountSettings, request: Request, 
 async def get_credits(account: str, request: Request, principal: Principal = Depends(current_principal)):
     if account != principal.account and not principal.admin:
         raise not_found("account", account)
+    path_id(account, "account")
     async with rt_of(request).pool.acquire() as conn:
         return await account_view(conn, account)
 
@@ -270,6 +285,13 @@ async def cancel_order(order_id: uuid.UUID, request: Request, principal: Princip
 @router.post("/v1/renewals:run")
 async def run_renewals(request: Request, month: str | None = None, _: Principal = Depends(require_admin)):
     """Admin/ops: run the renewal pass now (it also runs on its own schedule)."""
-    m = Month.parse(month) if month else Month.of(utc_today())
+    try:
+        m = Month.parse(month) if month else Month.of(utc_today())
+        if not EARLIEST_DATE <= m.first_day <= LATEST_DATE:
+            raise ValueError(month)
+    except ValueError:
+        raise Problem(422, "validation_error", f"month: {month!r} is not a month; write it as YYYY-MM, e.g. 2025-04 "
+                                                 f"(from {EARLIEST_DATE:%Y-%m} to {LATEST_DATE:%Y-%m})",
+                      errors=[{"field": "month", "message": "a month as YYYY-MM, e.g. 2025-04"}]) from None
     sent = await renew(rt_of(request), m)
     return {"month": str(m), "orders_sent_for_pricing": sent}
