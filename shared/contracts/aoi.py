@@ -8,7 +8,13 @@ from shared.contracts.base import Message, contract
 
 @contract("aoi.registered.v1", topic="aoi.aoi.events", key="aoi_id")
 class AoiRegistered(Message):
-    """A validated AOI was stored. The geometry stays in the AOI service (served by id)."""
+    """A validated AOI was stored: its areas, bounding box and H3 cover. The geometry stays in the aoi
+    service and is served by id.
+
+    Sent by the aoi service on `aoi.aoi.events` when `POST /v1/aois` stores an AOI.
+    Consumed by no Tessera service today: peers read an AOI's facts over HTTP when they need them;
+    the event is the feed for indexes and reports kept elsewhere.
+    """
 
     aoi_id: str
     account_id: str

@@ -11,6 +11,14 @@ T_CHECKOUT, T_ORDER = "checkout.checkout.events", "checkout.order.events"
 
 @contract("checkout.requested.v1", topic=T_CHECKOUT, key="checkout_id")
 class CheckoutRequested(Message):
+    """A customer asked to check out a cart at the total they accepted.
+
+    Sent by the checkout service on `checkout.checkout.events` from `POST /v1/checkouts`, together
+    with FreezeCart.
+    Consumed by no Tessera service today (the saga runs from the checkout row); it marks the start of
+    a checkout for readers of the topic.
+    """
+
     checkout_id: str
     account_id: str
     cart_id: str
@@ -19,6 +27,13 @@ class CheckoutRequested(Message):
 
 @contract("checkout.completed.v1", topic=T_CHECKOUT, key="checkout_id")
 class CheckoutCompleted(Message):
+    """The checkout is paid (`total`) and its orders exist (`order_ids`).
+
+    Sent by the checkout service on `checkout.checkout.events` when the priced total matched the
+    accepted one and the credit sufficed.
+    Consumed by no Tessera service today; the customer polls `GET /v1/checkouts/{id}`.
+    """
+
     checkout_id: str
     account_id: str
     order_ids: list[str]
@@ -27,6 +42,15 @@ class CheckoutCompleted(Message):
 
 @contract("checkout.failed.v1", topic=T_CHECKOUT, key="checkout_id")
 class CheckoutFailed(Message):
+    """A checkout, or one attempt of a monthly renewal (`checkout_id` `renewal:<order>:<month>[:<n>]`),
+    ended without charging anything; `code` and `reason` say why.
+
+    Sent by the checkout service on `checkout.checkout.events`: by the saga on a refusal or a step
+    deadline, by the renewal job when a renewal cannot be reserved, priced or paid.
+    Consumed by the pricing service (`pricing.spend-ledger`), which drops that checkout's provisional
+    spend.
+    """
+
     checkout_id: str
     account_id: str
     code: str
@@ -35,6 +59,15 @@ class CheckoutFailed(Message):
 
 @contract("order.placed.v1", topic=T_ORDER, key="order_id")
 class OrderPlaced(Message):
+    """An order was created and paid at checkout: its amount, its status (`Review` or `Preparing`) and
+    the spend lines that count toward the month's tiers.
+
+    Sent by the checkout service on `checkout.order.events`, one per cart item, when a checkout
+    completes.
+    Consumed by the pricing service (`pricing.spend-ledger`), which records the spend and settles the
+    checkout's provisional spend.
+    """
+
     order_id: str
     account_id: str
     checkout_id: str
@@ -48,6 +81,13 @@ class OrderPlaced(Message):
 
 @contract("order.status_changed.v1", topic=T_ORDER, key="order_id")
 class OrderStatusChanged(Message):
+    """An order moved from `from_status` to `to_status` after a status report (`source` is its sender).
+
+    Sent by the checkout service on `checkout.order.events` when a ProductionStatusReported is a legal
+    transition.
+    Consumed by no Tessera service today; the dashboard reads orders over HTTP.
+    """
+
     order_id: str
     account_id: str
     from_status: str
@@ -59,6 +99,13 @@ class OrderStatusChanged(Message):
 
 @contract("order.canceled.v1", topic=T_ORDER, key="order_id")
 class OrderCanceled(Message):
+    """An order was cancelled in Review: `refunded` went back to the account's credit and
+    `spend_reversed` no longer counts toward the months it was charged in.
+
+    Sent by the checkout service on `checkout.order.events` from `POST /v1/orders/{id}:cancel`.
+    Consumed by the pricing service (`pricing.spend-ledger`), which records the reversal.
+    """
+
     order_id: str
     account_id: str
     refunded: Amount
@@ -67,6 +114,13 @@ class OrderCanceled(Message):
 
 @contract("order.renewed.v1", topic=T_ORDER, key="order_id")
 class OrderRenewed(Message):
+    """A recurring order was charged for one more `month`: its amount and spend lines.
+
+    Sent by the checkout service's renewal job on `checkout.order.events` when a renewal is paid.
+    Consumed by the pricing service (`pricing.spend-ledger`), which records the spend and settles the
+    renewal's provisional spend.
+    """
+
     order_id: str
     account_id: str
     month: str
@@ -76,6 +130,12 @@ class OrderRenewed(Message):
 
 @contract("order.renewal_stopped.v1", topic=T_ORDER, key="order_id")
 class RenewalStopped(Message):
+    """A recurring order will not renew after `last_month` (the customer cancelled after Review).
+
+    Sent by the checkout service on `checkout.order.events` from `POST /v1/orders/{id}:cancel`.
+    Consumed by no Tessera service today; the renewal job reads the order itself.
+    """
+
     order_id: str
     account_id: str
     last_month: str  # the last month that is produced
