@@ -10,6 +10,8 @@ class CheckoutSettings(ServiceSettings):
     port: int = 8105
     step_timeout_seconds: float = 30.0
     deadline_scan_seconds: float = 1.0
+    # while the broker is unreachable, running steps keep at least this long before their deadline
+    outage_grace_seconds: float = 60.0
     renewal_interval_seconds: float = 60.0
     # ce_source of a partner -> the accounts it may act for; "/production" may act for every account.
     production_source: str = "/production"

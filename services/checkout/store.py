@@ -12,6 +12,22 @@ async def lock_checkout(conn: asyncpg.Connection, checkout_id: str) -> asyncpg.R
     return await conn.fetchrow("SELECT * FROM checkouts WHERE id = $1::uuid FOR UPDATE", checkout_id)
 
 
+async def lock_expired(conn, limit: int):
+    """Running checkouts whose step deadline has passed, locked (others' locked rows skipped)."""
+    return await conn.fetch(
+        "SELECT * FROM checkouts WHERE step IN ('freezing', 'reserving', 'pricing')"
+        " AND step_deadline < now() ORDER BY step_deadline LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+
+
+async def hold_deadlines(conn, seconds: float) -> int:
+    """Push every running step's deadline to at least `seconds` from now; returns how many moved."""
+    status = await conn.execute(
+        "UPDATE checkouts SET step_deadline = now() + make_interval(secs => $1::float8)"
+        " WHERE step IN ('freezing', 'reserving', 'pricing')"
+        " AND step_deadline < now() + make_interval(secs => $1::float8)", seconds)
+    return int(status.split()[-1])
+
+
 async def set_step(conn, checkout_id, step: str, deadline_seconds: float | None, **fields: Any) -> None:
     sets = ["step = $2", "updated_at = now()",
             "step_deadline = CASE WHEN $3::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $3::float8) END"]

@@ -49,6 +49,19 @@ def broker_is_ours() -> bool:
         os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").endswith(f":{os.environ.get('KAFKA_PORT', '9092')}")
 
 
+def database_is_ours() -> bool:
+    """True when Postgres was started by deploy/local (so a test may stop and restart it)."""
+    return subprocess.run([str(LOCAL / "postgres.sh"), "status"], capture_output=True).returncode == 0 and \
+        f":{os.environ.get('PG_PORT', '55432')}/" in os.environ.get("DATABASE_URL", "")
+
+
+def local(script: str, action: str) -> None:
+    """Run a deploy/local script (`kafka`, `postgres`) with an action, failing loudly."""
+    # the scripts leave alone what the environment points at elsewhere: these are ours, by the checks above
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")}
+    subprocess.run([str(LOCAL / f"{script}.sh"), action], check=True, capture_output=True, env=env)
+
+
 def server_url() -> str:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]

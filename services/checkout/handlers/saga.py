@@ -215,20 +215,29 @@ def build_order(co, item: dict[str, Any], priced, status: OrderStatus) -> dict[s
 
 
 async def expire_steps(rt: Runtime) -> None:
-    """Background job: a step whose reply did not come in time fails the checkout (with compensations)."""
+    """Background job: a step whose reply did not come in time fails the checkout (with compensations).
+
+    While the broker cannot be reached no step can get its answer, so no deadline runs out: each running
+    step keeps at least `outage_grace_seconds` ahead of it, which also covers the time the relays and
+    consumers need to catch up once the broker is back. A participant that is really down, with the
+    broker up, still fails the checkout at its deadline.
+    """
     import asyncio
 
     while True:
         try:
+            problem = await rt.broker_problem()
             async with rt.pool.acquire() as conn:
-                async with conn.transaction():
-                    rows = await conn.fetch(
-                        "SELECT * FROM checkouts WHERE step IN ('freezing', 'reserving', 'pricing')"
-                        " AND step_deadline < now() ORDER BY step_deadline LIMIT 50 FOR UPDATE SKIP LOCKED")
-                    for co in rows:
-                        await fail(rt, conn, co, Failure(
-                            "step_timeout", f"the {co['step']} step got no answer within "
-                                            f"{rt.settings.step_timeout_seconds:.0f} s; nothing was charged, try again"))
+                if problem:
+                    held = await store.hold_deadlines(conn, rt.settings.outage_grace_seconds)
+                    if held:
+                        log.warning("broker %s: deadlines of %s running checkouts held", problem, held)
+                else:
+                    async with conn.transaction():
+                        for co in await store.lock_expired(conn, 50):
+                            await fail(rt, conn, co, Failure(
+                                "step_timeout", f"the {co['step']} step got no answer within "
+                                                f"{rt.settings.step_timeout_seconds:.0f} s; nothing was charged, try again"))
         except asyncio.CancelledError:
             raise
         except Exception:
