@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -37,9 +38,21 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
 RETRY_AFTER_SECONDS = 2
 
 
-def unexpected_error_body(path: str) -> bytes:
-    return json.dumps(Problem(500, "internal_error", "an unexpected error occurred; it has been logged")
-                      .body(path)).encode()
+def _parameter_with_nul(query_string: bytes) -> str | None:
+    """The name of the first query parameter holding a NUL (Postgres text cannot), or None."""
+    if b"%00" not in query_string and b"\x00" not in query_string:
+        return None
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "\\x00")
+    return None
+
+
+async def _send_problem(send, p: Problem, path: str) -> None:
+    body = json.dumps(p.body(path)).encode()
+    await send({"type": "http.response.start", "status": p.status,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class ObserveMiddleware:
@@ -72,6 +85,13 @@ class ObserveMiddleware:
             await send(message)
 
         try:
+            nul = _parameter_with_nul(scope.get("query_string", b""))
+            if nul is not None:
+                await _send_problem(send_with_id, Problem(
+                    422, "invalid_text", f"query parameter {nul!r} contains a NUL character, which cannot be stored "
+                                         "or searched for", errors=[{"field": nul, "message": "contains a NUL character"}]),
+                    scope.get("path", ""))
+                return
             await self.app(scope, receive, send_with_id)
         except Exception:
             # Answered here rather than by Starlette's ServerErrorMiddleware, which re-raises after its
@@ -79,11 +99,8 @@ class ObserveMiddleware:
             if started:
                 raise
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            body = unexpected_error_body(scope.get("path", ""))
-            await send_with_id({"type": "http.response.start", "status": 500,
-                                "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                                            (b"content-length", str(len(body)).encode())]})
-            await send_with_id({"type": "http.response.body", "body": body})
+            await _send_problem(send_with_id, Problem(500, "internal_error", "an unexpected error occurred; it has "
+                                                                             "been logged"), scope.get("path", ""))
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")

@@ -49,7 +49,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shared.catalog import CONSTELLATION_DISPLAY_NAMES, Constellation, ModelName, model_spec
-from shared.inputs import Id
+from shared.inputs import Id, Text
 
 __all__ = [
     "ConfigurationIssue",
@@ -270,10 +270,10 @@ class OrderItem(BaseModel):
 
     # AOI: exactly one of these (checked in ``_exactly_one_aoi``).
     aoi_id: Id | None = None
-    wkt: str | None = Field(
+    wkt: Text | None = Field(
         default=None, min_length=1, validation_alias=AliasChoices("wkt", "Wkt"), serialization_alias="wkt"
     )
-    geojson: dict[str, Any] | str | None = Field(
+    geojson: dict[str, Any] | Text | None = Field(
         default=None, validation_alias=AliasChoices("geojson", "GeoJson"), serialization_alias="geojson"
     )
     tile_guids: GuidList | None = Field(

@@ -259,7 +259,7 @@ def _limit(value: Any, settings: AoiSettings) -> int:
         return settings.list_default_limit
     try:
         n = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         n = 0
     if not 1 <= n <= settings.list_max_limit:
         raise Problem(422, "invalid_limit", f"limit must be an integer from 1 to {settings.list_max_limit}",

@@ -145,7 +145,7 @@ async def _json_body(request: Request, *, required: bool = True) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not UTF-8, or a number of more than 4,300 digits
         raise Problem(400, "malformed_json", f"the body is not JSON: {exc}") from None
     except RecursionError:
         raise Problem(400, "malformed_json", "the body is nested too deeply to be read; an order item is a flat "

@@ -50,7 +50,7 @@ from shared.grid import (
     parse_cell,
 )
 from shared.grid.cover import geodesic_area_m2
-from shared.inputs import Id
+from shared.inputs import Id, Text
 from shared.problems import Problem, not_found
 
 log = logging.getLogger("tessera.tiling.http")
@@ -103,8 +103,8 @@ class AoiFields(BaseModel):
     """An AOI given as exactly one of wkt, geojson, aoi_id or bbox."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    wkt: str | None = Field(None, validation_alias=_alias("wkt", "Wkt"))
-    geojson: dict[str, Any] | str | None = Field(None, validation_alias=_alias("geojson", "GeoJson", "GeoJSON"))
+    wkt: Text | None = Field(None, validation_alias=_alias("wkt", "Wkt"))
+    geojson: dict[str, Any] | Text | None = Field(None, validation_alias=_alias("geojson", "GeoJson", "GeoJSON"))
     aoi_id: Id | None = Field(None, validation_alias=_alias("aoi_id", "AoiId"))
     bbox: list[float] | None = Field(None, validation_alias=_alias("bbox", "Bbox"))
     zones: list[str] | None = Field(None, validation_alias=_alias("zones", "Zones"))
