@@ -1,9 +1,11 @@
 """The fault suite: infrastructure fails under checkout load, and nothing is lost, doubled or wedged.
 
 - The broker is stopped and started three times while 100 checkouts run, the last outage longer than
-  the step deadline (30 s): every checkout completes (deadlines wait for the broker), every outbox
+  the step deadline (20 s here): every checkout completes (deadlines wait for the broker), every outbox
   drains, every cart is checked out, every reservation committed, and the credit and spend ledgers
   agree with the orders.
+- With the broker up, a participant (pricing) that is down past the step deadline still fails the
+  checkout cleanly: carts open again, reservations released, nothing charged.
 - Postgres is restarted while checkouts are posted: the API answers 503 with Retry-After meanwhile
   (never 500), and every checkout completes afterwards.
 
@@ -32,7 +34,8 @@ pytestmark = pytest.mark.e2e
 
 ACCOUNTS, PER_ACCOUNT = 4, 25
 PRICE = Decimal("10.24")
-LONG_OUTAGE = float(os.environ.get("TESSERA_FAULT_OUTAGE_SECONDS", "40"))  # > the 30 s step deadline
+STEP_TIMEOUT = 20
+LONG_OUTAGE = float(os.environ.get("TESSERA_FAULT_OUTAGE_SECONDS", "30"))  # longer than the step deadline
 ITEM = {"model": "Stratus2", "constellations": ["Sentinel1", "Sentinel2", "Landsat89"], "from": "2025-04-01",
         "to": "2025-04-30", "image_frequency": 3, "reference_date": "2025-01-01"}
 SCHEMAS = ("aoi", "tiling", "pricing", "cart", "checkout")
@@ -47,7 +50,7 @@ def record(figures: dict) -> None:
 
 @pytest.fixture(scope="module")
 async def faulty_stack(database_url, kafka_bootstrap):
-    env = {"CHECKOUT_STEP_TIMEOUT_SECONDS": "30", "CHECKOUT_RENEWAL_INTERVAL_SECONDS": "3600"}
+    env = {"CHECKOUT_STEP_TIMEOUT_SECONDS": str(STEP_TIMEOUT), "CHECKOUT_RENEWAL_INTERVAL_SECONDS": "3600"}
     async with running(list(SCHEMAS), database_url, kafka_bootstrap, env) as svcs:
         yield svcs
 
@@ -235,3 +238,35 @@ async def test_a_postgres_restart_answers_503_meanwhile_and_every_checkout_compl
     finally:
         await conn.close()
 
+
+
+async def test_a_participant_down_past_the_deadline_fails_the_checkout_with_its_compensations(faulty_stack, database_url,
+                                                                                              unique):
+    [(d, carts)] = await prepare(faulty_stack, unique, accounts=1)
+    carts = carts[:3]
+    faulty_stack["pricing"].kill()
+    try:
+        ids = [await post_checkout(d, cart, []) for cart in carts]
+        results = await settle(d, ids, timeout=STEP_TIMEOUT + 30)
+    finally:
+        faulty_stack["pricing"].start()
+        await faulty_stack["pricing"].wait_ready()
+    assert [(r["status"], r["failure"]["code"]) for r in results] == [("failed", "step_timeout")] * 3
+    assert all("pricing step" in r["failure"]["reason"] for r in results)
+    conn = await asyncpg.connect(database_url)
+    try:
+        async def compensated():
+            statuses = await conn.fetch("SELECT status FROM cart.carts WHERE id = ANY($1::uuid[])", carts)
+            reserved = await conn.fetchval("SELECT count(*) FROM tiling.coverage_groups WHERE account_id = $1"
+                                           " AND status = 'reserved'", d.account)
+            return [s["status"] for s in statuses] == ["open"] * 3 and reserved == 0
+        await wait_until(compensated, 30, "carts reopened and reservations released")
+        assert await conn.fetchval("SELECT count(*) FROM checkout.orders WHERE account_id = $1", d.account) == 0
+        assert Decimal((await d.credits())["balance"]) == Decimal("1000.00")
+
+        async def no_provisional():  # pricing, back, priced the late command; CheckoutFailed drops that spend
+            return await conn.fetchval("SELECT count(*) FROM pricing.spend_provisional WHERE account_id = $1",
+                                       d.account) == 0
+        await wait_until(no_provisional, 30, "pricing's provisional spend of the failed checkouts dropped")
+    finally:
+        await conn.close()
