@@ -136,6 +136,44 @@ def problem_response(p: Problem, request: Request) -> JSONResponse:
     return ProblemResponse(p.body(str(request.url.path)), status_code=p.status)
 
 
+# What any route may answer besides its success, each as a problem document (the handlers above):
+# the OpenAPI lists them so a client (and the schema-driven tests) know every status it can meet.
+PROBLEM_STATUSES = {
+    "400": "the body is not JSON, or is nested too deeply",
+    "401": "no bearer token, or one that is expired, forged or not for this issuer",
+    "403": "the route needs an admin token",
+    "404": "no such resource for this account (another account's is not found either)",
+    "409": "the resource's state refuses the change (a frozen cart, an order past Review, a balance limit)",
+    "413": "the upload is over the size limit",
+    "422": "a field or parameter is invalid; `errors` names each (field path and message)",
+    "503": "the database or a peer service is unavailable; retry after `Retry-After` seconds where given",
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
+            "type": "object", "required": ["type", "title", "status", "detail", "code"],
+            "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                           "detail": {"type": "string"}, "code": {"type": "string"}, "instance": {"type": "string"},
+                           "errors": {"type": "array", "items": {"type": "object"}}},
+            "additionalProperties": True}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in PROBLEM_STATUSES.items():
+                    documented = responses.setdefault(status, {"description": description})
+                    documented["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     service: str,
     *,
@@ -187,6 +225,8 @@ def create_app(
     async def on_error(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(Problem(500, "internal_error", "an unexpected error occurred; it has been logged"), request)
+
+    _document_problems(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz():
