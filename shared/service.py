@@ -26,6 +26,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.specification import AsyncAPI
 
+from shared import idempotency
 from shared.auth import TokenVerifier
 from shared.db import create_pool, migrate
 from shared.envelope import Envelope
@@ -122,6 +123,20 @@ def build_broker(spec: ServiceSpec, consumers: list[InboxConsumer]) -> KafkaBrok
     return broker
 
 
+async def purge_idempotency_keys(rt: Runtime) -> None:
+    """Background job of every service: forget Idempotency-Keys after their retention."""
+    s = rt.settings
+    while True:
+        await asyncio.sleep(s.idempotency_purge_seconds)
+        try:
+            while await idempotency.purge(rt.pool, s.idempotency_retention_seconds) > 0:
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("purging idempotency keys failed; trying again later")
+
+
 def build_app(spec: ServiceSpec) -> FastAPI:
     s = spec.settings
     state: dict[str, Any] = {}
@@ -173,6 +188,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
                                 stall_seconds=s.outbox_stall_seconds)
             state["relay"] = relay
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        tasks.append(asyncio.create_task(purge_idempotency_keys(rt), name="idempotency-purge"))
         for job in spec.background:
             tasks.append(asyncio.create_task(job(rt), name=getattr(job, "__name__", "job")))
         await broker.start()

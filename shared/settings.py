@@ -38,6 +38,8 @@ class ServiceSettings(BaseSettings):
     outbox_retention_seconds: int = 24 * 3600
     outbox_stall_seconds: float = 60.0  # a relay failing this long makes /readyz fail
     consumer_max_attempts: int = 5
+    idempotency_retention_seconds: float = 24 * 3600  # an Idempotency-Key replays for this long
+    idempotency_purge_seconds: float = 300.0
     log_level: str = "INFO"
 
 

@@ -28,7 +28,7 @@ CREATE INDEX cart_items_cart ON cart_items (cart_id, position);
 
 -- Idempotency-Key of HTTP mutations: per account; the fingerprint is method, path and body.
 -- The row is written in the mutation's transaction, so a key is either fully used or free.
-CREATE TABLE idempotency_keys (
+CREATE TABLE IF NOT EXISTS idempotency_keys (  -- also made by shared/migrations/0003
     account_id  text        NOT NULL,
     key         text        NOT NULL,
     fingerprint text        NOT NULL,
@@ -38,4 +38,4 @@ CREATE TABLE idempotency_keys (
     created_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, key)
 );
-CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at);
