@@ -43,20 +43,22 @@ TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
 }
 
 
+# The aggregate's own events; named apart from the Coverage* messages (shared/contracts/coverage.py)
+# that the service publishes, so each name means one thing.
 @dataclass(frozen=True, slots=True)
-class CoverageReserved:
+class ReservationHeld:
     reservation_id: str
     to_buy_pairs: int
     owned_pairs: int
 
 
 @dataclass(frozen=True, slots=True)
-class CoverageCommitted:
+class ReservationCommitted:
     reservation_id: str
 
 
 @dataclass(frozen=True, slots=True)
-class CoverageReleased:
+class ReservationReleased:
     reservation_id: str
 
 
@@ -72,21 +74,21 @@ class CoverageReservation:
 
     def commit(self) -> None:
         self._move(ReservationStatus.COMMITTED)
-        self.events.append(CoverageCommitted(self.reservation_id))
+        self.events.append(ReservationCommitted(self.reservation_id))
 
     def release(self) -> None:
         """Saga compensation: only a reservation not yet committed can be released this way."""
         if self.status is not ReservationStatus.RESERVED:
             raise IllegalReservationTransition(self.reservation_id, self.status.value, "released")
         self._move(ReservationStatus.RELEASED)
-        self.events.append(CoverageReleased(self.reservation_id))
+        self.events.append(ReservationReleased(self.reservation_id))
 
     def release_order(self) -> None:
         """The order holding this coverage was cancelled: committed coverage is freed."""
         if self.status is not ReservationStatus.COMMITTED:
             raise IllegalReservationTransition(self.reservation_id, self.status.value, "released (order cancelled)")
         self._move(ReservationStatus.RELEASED)
-        self.events.append(CoverageReleased(self.reservation_id))
+        self.events.append(ReservationReleased(self.reservation_id))
 
     def _move(self, to: ReservationStatus) -> None:
         if to not in TRANSITIONS[self.status]:
@@ -126,7 +128,7 @@ class CoverageBook:
         groups = tuple(result.to_buy_groups())
         ledger.hold(reservation_id, groups)
         reservation = CoverageReservation(reservation_id, key, groups)
-        reservation.events.append(CoverageReserved(reservation_id, result.to_buy_pairs, result.owned_pairs))
+        reservation.events.append(ReservationHeld(reservation_id, result.to_buy_pairs, result.owned_pairs))
         return reservation, result
 
     def commit(self, reservation: CoverageReservation) -> None:

@@ -7,12 +7,12 @@ import pytest
 from services.tiling.domain import (
     TRANSITIONS,
     CoverageBook,
-    CoverageCommitted,
-    CoverageReleased,
-    CoverageReserved,
     DateSet,
     IllegalReservationTransition,
     LedgerKey,
+    ReservationCommitted,
+    ReservationHeld,
+    ReservationReleased,
     ReservationStatus,
 )
 
@@ -39,14 +39,14 @@ def test_the_transition_table():
 def test_a_new_reservation_is_reserved_and_says_so():
     _, r = reserved()
     assert r.status is ReservationStatus.RESERVED
-    assert r.events == [CoverageReserved("r1", to_buy_pairs=1, owned_pairs=0)]
+    assert r.events == [ReservationHeld("r1", to_buy_pairs=1, owned_pairs=0)]
 
 
 def test_commit_a_reservation():
     book, r = reserved()
     book.commit(r)
     assert r.status is ReservationStatus.COMMITTED
-    assert r.events[-1] == CoverageCommitted("r1")
+    assert r.events[-1] == ReservationCommitted("r1")
     assert book.preview(KEY, [TILE], DATES).owned_pairs == 1
 
 
@@ -54,7 +54,7 @@ def test_release_a_reservation():
     book, r = reserved()
     book.release(r)
     assert r.status is ReservationStatus.RELEASED
-    assert r.events[-1] == CoverageReleased("r1")
+    assert r.events[-1] == ReservationReleased("r1")
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_a_cancelled_order_releases_its_committed_coverage():
     book.commit(r)
     book.release_order(r)
     assert r.status is ReservationStatus.RELEASED
-    assert r.events[-1] == CoverageReleased("r1")
+    assert r.events[-1] == ReservationReleased("r1")
     assert book.preview(KEY, [TILE], DATES).owned_pairs == 0
 
 
