@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from services.pricing import estimates, saga, store
 from shared.auth import Principal, current_principal
-from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced, OrderRenewed
+from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced, OrderRenewed, RenewalFailed
 from shared.contracts.pricing import PriceCheckout
 from shared.inbox import Effect, Incoming
 from shared.problems import not_found
@@ -87,7 +87,7 @@ def checkout_effects(rt) -> dict[str, Effect]:
 
 def ledger_effects(rt) -> dict[str, Effect]:
     """checkout.order.events: placed / renewed / canceled feed the spend ledger (and settle provisional spend);
-    checkout.checkout.events: CheckoutFailed drops a checkout's provisional spend; the rest are not ours."""
+    CheckoutFailed (checkout.checkout.events) and RenewalFailed drop provisional spend; the rest are not ours."""
 
     async def record(conn, inc: Incoming) -> None:
         await saga.record_spend(conn, inc.message, inc.envelope.id)
@@ -100,4 +100,5 @@ def ledger_effects(rt) -> dict[str, Effect]:
         OrderRenewed.TYPE: record,
         OrderCanceled.TYPE: record,
         CheckoutFailed.TYPE: failed,
+        RenewalFailed.TYPE: failed,
     }

@@ -12,8 +12,8 @@ lines as provisional rows (per checkout, item, month, family) that count toward 
 spend, so the next checkout or renewal of the account priced before the order events arrive starts
 from the right spend (tiers are progressive, docs/decisions/0006-provisional-spend.md). A replayed reply adds nothing.
 They are settled in the transaction that records the real spend (``OrderPlaced`` by checkout and
-item; ``OrderRenewed`` by its renewal ``renewal:<order>:<month>[:<attempt>]``, every attempt), or
-dropped by ``CheckoutFailed`` (a renewal's failure drops that attempt and earlier ones). A settling
+item; ``OrderRenewed`` by its renewal, every attempt of that order and month), or dropped by
+``CheckoutFailed`` / ``RenewalFailed`` (a renewal's failure drops that attempt and earlier ones). A settling
 event that comes first leaves a tombstone, so the checkout priced later adds no provisional spend.
 
 The ledger (``checkout.order.events``): ``OrderPlaced`` / ``OrderRenewed`` record their spend lines,
@@ -36,8 +36,8 @@ from services.pricing.domain import LineKind, Month, estimate, estimate_payload
 from services.pricing.resolve import item_from_snapshot
 from shared.catalog import ModelFamily
 from shared.contracts.base import REGISTRY, Message
-from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced, OrderRenewed
-from shared.contracts.common import SpendLine
+from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced, OrderRenewed, RenewalFailed
+from shared.contracts.common import Renewal, SpendLine
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricedItem, PricingRejected
 from shared.inbox import Reject
 from shared.money import amount_issue
@@ -76,37 +76,22 @@ async def _hold_provisional(conn: asyncpg.Connection, reply: CheckoutPriced) -> 
         for line in item.spend:
             rows[(item.item_id, line.month, line.family)] += Decimal(line.amount)
     settled_ids = [reply.checkout_id]
-    renewal = _renewal(reply.checkout_id)
-    if renewal is not None:
-        settled_ids.append(_renewed_key(renewal[0]))
+    if reply.renewal is not None:
+        settled_ids.append(_renewed_key(reply.renewal))
     await store.insert_provisional(
         conn, account_id=reply.account_id, checkout_id=reply.checkout_id, settled_ids=settled_ids,
         rows=[(item_id, month, family, amount) for (item_id, month, family), amount in rows.items() if amount > 0],
     )
 
 
-RENEWAL_PREFIX = "renewal:"  # checkout's renewal ids: renewal:<order>:<month>[:<attempt>]
-
-
-def _renewal(checkout_id: str) -> tuple[str, int] | None:
-    """(``renewal:<order>:<month>``, attempt) of a renewal's checkout id; None for a checkout's."""
-    parts = checkout_id.split(":")
-    if not checkout_id.startswith(RENEWAL_PREFIX) or len(parts) not in (3, 4):
-        return None
-    try:
-        attempt = int(parts[3]) if len(parts) == 4 else 0
-    except ValueError:
-        return None
-    return ":".join(parts[:3]), attempt
-
-
-def _renewed_key(base: str) -> str:
-    """The tombstone of a renewed (order, month): covers every attempt of ``renewal:<order>:<month>``."""
-    return "renewed:" + base.removeprefix(RENEWAL_PREFIX)
+def _renewed_key(renewal: Renewal) -> str:
+    """The tombstone of a renewed (order, month): it covers every attempt of that renewal."""
+    return "renewed:" + renewal.base.removeprefix("renewal:")
 
 
 def _rejected(cmd: PriceCheckout, code: str, reason: str) -> PricingRejected:
-    return PricingRejected(account_id=cmd.account_id, checkout_id=cmd.checkout_id, code=code, reason=reason)
+    return PricingRejected(account_id=cmd.account_id, checkout_id=cmd.checkout_id, renewal=cmd.renewal, code=code,
+                           reason=reason)
 
 
 async def _price(conn: asyncpg.Connection, cmd: PriceCheckout, today) -> Message:
@@ -150,7 +135,8 @@ async def _price(conn: asyncpg.Connection, cmd: PriceCheckout, today) -> Message
             lines=[pl for pl in payload_lines if pl["item"] == item_id and pl["charged_at_checkout"]],
             spend=[SpendLine(month=m, family=f, amount=a) for (m, f), a in spend.items()],
         ))
-    return CheckoutPriced(account_id=cmd.account_id, checkout_id=cmd.checkout_id, total=result.due_at_checkout,
+    return CheckoutPriced(account_id=cmd.account_id, checkout_id=cmd.checkout_id, renewal=cmd.renewal,
+                          total=result.due_at_checkout,
                           price_book_version=result.price_book_version, items=priced)
 
 
@@ -203,18 +189,20 @@ async def record_spend(conn: asyncpg.Connection, message: Message, event_id: Any
             month_key = str(Month.parse(message.month))
         except ValueError:
             month_key = message.month
-        base = f"{RENEWAL_PREFIX}{message.order_id}:{month_key}"
-        await store.settle_provisional(conn, checkout_ids=await store.provisional_checkouts_like(conn, base),
-                                       tombstone=_renewed_key(base), item_id=None)
+        renewal = Renewal(order_id=message.order_id, month=month_key)
+        await store.settle_provisional(conn, checkout_ids=await store.provisional_checkouts_like(conn, renewal.base),
+                                       tombstone=_renewed_key(renewal), item_id=None)
 
 
-async def drop_provisional(conn: asyncpg.Connection, message: CheckoutFailed) -> None:
-    """A failed checkout (or renewal attempt) charges nothing: its provisional spend goes. In the inbox transaction."""
+async def drop_provisional(conn: asyncpg.Connection, message: CheckoutFailed | RenewalFailed) -> None:
+    """A failed checkout or renewal attempt charges nothing: its provisional spend goes (a renewal's
+    earlier attempts too: their late replies were ignored by checkout). In the inbox transaction."""
     await store.lock_account(conn, message.account_id)
-    ids = [message.checkout_id]
-    renewal = _renewal(message.checkout_id)
-    if renewal is not None:  # that attempt and earlier ones (their late replies were ignored by checkout)
-        base, attempt = renewal
-        ids += [c for c in await store.provisional_checkouts_like(conn, base)
-                if (r := _renewal(c)) is not None and r[1] <= attempt]
-    await store.settle_provisional(conn, checkout_ids=ids, tombstone=message.checkout_id, item_id=None)
+    if isinstance(message, CheckoutFailed):
+        ids, tombstone = [message.checkout_id], message.checkout_id
+    else:
+        r = message.renewal
+        ids = [c for c in await store.provisional_checkouts_like(conn, r.base)
+               if (attempt := Renewal.attempt_of(c, r.base)) is not None and attempt <= r.attempt]
+        ids, tombstone = [*ids, r.checkout_id], r.checkout_id
+    await store.settle_provisional(conn, checkout_ids=ids, tombstone=tombstone, item_id=None)

@@ -133,7 +133,7 @@ async def reserve(rt: Runtime, conn: asyncpg.Connection, msg: ReserveCoverage) -
     if problems:
         more = f" (and {len(problems) - MAX_PROBLEMS_LISTED} more)" if len(problems) > MAX_PROBLEMS_LISTED else ""
         rejected = CoverageRejected(
-            account_id=msg.account_id, checkout_id=msg.checkout_id, code="invalid_cells",
+            account_id=msg.account_id, checkout_id=msg.checkout_id, renewal=msg.renewal, code="invalid_cells",
             reason=f"{len(problems)} problem(s) in the grid items: " + "; ".join(problems[:MAX_PROBLEMS_LISTED]) + more,
         )
         await store.record_checkout(conn, msg.account_id, msg.checkout_id, "rejected", rejected.model_dump(mode="json"))
@@ -159,7 +159,8 @@ async def reserve(rt: Runtime, conn: asyncpg.Connection, msg: ReserveCoverage) -
         ledger.hold(f"new/{item.item_id}", groups)
         outcomes.append(_outcome(item, result))
 
-    reserved = CoverageReserved(account_id=msg.account_id, checkout_id=msg.checkout_id, items=outcomes)
+    reserved = CoverageReserved(account_id=msg.account_id, checkout_id=msg.checkout_id, renewal=msg.renewal,
+                                items=outcomes)
     await store.record_checkout(conn, msg.account_id, msg.checkout_id, "reserved", reserved.model_dump(mode="json"))
     await rt.outbox.add(conn, reserved)
     return reserved

@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.contracts.base import Message, contract
-from shared.contracts.common import SpendLine
+
+from shared.contracts.common import Renewal, SpendLine
 from shared.money import Amount
 
 T_CHECKOUT, T_ORDER = "checkout.checkout.events", "checkout.order.events"
@@ -42,11 +43,9 @@ class CheckoutCompleted(Message):
 
 @contract("checkout.failed.v1", topic=T_CHECKOUT, key="checkout_id")
 class CheckoutFailed(Message):
-    """A checkout, or one attempt of a monthly renewal (`checkout_id` `renewal:<order>:<month>[:<n>]`),
-    ended without charging anything; `code` and `reason` say why.
+    """A checkout ended without charging anything; `code` and `reason` say why.
 
-    Sent by the checkout service on `checkout.checkout.events`: by the saga on a refusal or a step
-    deadline, by the renewal job when a renewal cannot be reserved, priced or paid.
+    Sent by the checkout service's saga on `checkout.checkout.events` on a refusal or a step deadline.
     Consumed by the pricing service (`pricing.spend-ledger`), which drops that checkout's provisional
     spend.
     """
@@ -126,6 +125,24 @@ class OrderRenewed(Message):
     month: str
     amount: Amount
     spend: list[SpendLine]
+
+
+@contract("order.renewal_failed.v1", topic=T_ORDER, key="order_id")
+class RenewalFailed(Message):
+    """One attempt to renew a recurring order for a month ended without charging anything (`code`:
+    `insufficient_credit`, `coverage_rejected`, `renewal_stopped`, or the pricing refusal's code); the
+    order stays and its renewals are paused with `reason` until a later attempt succeeds.
+
+    Sent by the checkout service's renewal job on `checkout.order.events`.
+    Consumed by the pricing service (`pricing.spend-ledger`), which drops the provisional spend of that
+    attempt and of earlier ones.
+    """
+
+    order_id: str
+    account_id: str
+    renewal: Renewal
+    code: str
+    reason: str
 
 
 @contract("order.renewal_stopped.v1", topic=T_ORDER, key="order_id")

@@ -5,7 +5,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.base import Message, contract
-from shared.contracts.common import Cell
+from shared.contracts.common import Cell, Renewal
 
 T_COMMANDS, T_EVENTS = "tiling.coverage.commands", "tiling.coverage.events"
 
@@ -45,6 +45,7 @@ class ReserveCoverage(Message):
 
     account_id: str
     checkout_id: str
+    renewal: Renewal | None = None  # set for a renewal (echoed by the reply)
     items: list[CoverageRequest]
 
 
@@ -89,6 +90,7 @@ class CoverageReserved(Message):
 
     account_id: str
     checkout_id: str
+    renewal: Renewal | None = None  # set for a renewal (echoed by the reply)
     items: list[CoverageOutcome]
 
 
@@ -104,6 +106,7 @@ class CoverageRejected(Message):
 
     account_id: str
     checkout_id: str
+    renewal: Renewal | None = None  # set for a renewal (echoed by the reply)
     code: str
     reason: str
 

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.base import Message, contract
-from shared.contracts.common import ItemSnapshot, SpendLine
+from shared.contracts.common import ItemSnapshot, Renewal, SpendLine
 from shared.money import Amount
 
 T_COMMANDS, T_EVENTS = "pricing.quote.commands", "pricing.quote.events"
@@ -34,6 +34,7 @@ class PriceCheckout(Message):
 
     account_id: str
     checkout_id: str
+    renewal: Renewal | None = None  # set for a renewal (echoed by the reply)
     items: list[ItemSnapshot]
     quote_id: str | None = None
     price_date: date | None = None  # price as of this day (a renewal: the 1st of its month); default today (UTC)
@@ -51,6 +52,7 @@ class CheckoutPriced(Message):
 
     account_id: str
     checkout_id: str
+    renewal: Renewal | None = None  # set for a renewal (echoed by the reply)
     total: Amount  # due at checkout
     currency: str = "EUR"
     price_book_version: str
@@ -69,5 +71,6 @@ class PricingRejected(Message):
 
     account_id: str
     checkout_id: str
+    renewal: Renewal | None = None  # set for a renewal (echoed by the reply)
     code: str
     reason: str

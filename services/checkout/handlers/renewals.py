@@ -1,13 +1,13 @@
 """Monthly renewal of recurring orders: at 00:00 UTC on the 1st (and on any later pass that month).
 
 A pass is single-active across instances (advisory lock) and safe to re-run: each (order, month)
-is charged once (order_charges). A renewal is a small saga of its own, under the id
-`renewal:<order>:<month>`:
+is charged once (order_charges). A renewal is a small saga of its own; its messages carry the
+`Renewal` (order, month, attempt) so every participant knows it for one:
 
     grid orders:  ReserveCoverage (the month's dates, deduplicated) → CoverageReserved
     every order:  PriceCheckout (as of the 1st, at that month's tiers) → CheckoutPriced
                   → debit, OrderRenewed, CommitCoverage          (paid)
-                  → CheckoutFailed, ReleaseCoverage, paused      (not enough credit / not priceable)
+                  → RenewalFailed, ReleaseCoverage, paused       (not enough credit / not priceable)
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from services.checkout import store
 from services.checkout.domain.saga import missing_credit, schedule_of
-from shared.contracts.checkout import CheckoutFailed, OrderRenewed
-from shared.contracts.common import Cell, ItemSnapshot
+from shared.contracts.checkout import OrderRenewed, RenewalFailed
+from shared.contracts.common import Cell, ItemSnapshot, Renewal
 from shared.contracts.coverage import (
     CommitCoverage, CoverageRejected, CoverageRequest, CoverageReserved, ReleaseCoverage, ReserveCoverage,
 )
@@ -31,28 +31,8 @@ from shared.service import Runtime
 
 log = logging.getLogger("tessera.checkout.renewals")
 LOCK = zlib.crc32(b"checkout:renewals") & 0x7FFFFFFF
-PREFIX = "renewal:"
 RETRY_PENDING_AFTER = "10 minutes"  # a renewal whose replies never came is started again
 RETRY_UNPAID_AFTER = "1 hour"  # an unpaid renewal is tried again (after a top-up it goes through)
-
-
-def renewal_id(order_id: str, month: Month | str, attempt: int = 0) -> str:
-    """`renewal:<order>:<month>`, with `:<attempt>` for a retry (so no reply of an earlier attempt is reused)."""
-    return f"{PREFIX}{order_id}:{month}" + (f":{attempt}" if attempt else "")
-
-
-def parse_renewal_id(checkout_id: str) -> tuple[str, str, int] | None:
-    """(order id, month, attempt) of one of our renewal ids; None for anything else."""
-    parts = checkout_id.split(":")
-    try:
-        if parts[0] + ":" != PREFIX or len(parts) not in (3, 4):
-            return None
-        uuid.UUID(parts[1])
-        Month.parse(parts[2])
-        attempt = int(parts[3]) if len(parts) == 4 else 0
-    except (IndexError, ValueError):
-        return None
-    return parts[1], parts[2], attempt
 
 
 def month_item(order, month: Month) -> dict[str, Any]:
@@ -99,39 +79,40 @@ async def start_renewal(rt: Runtime, conn, o, month: Month) -> None:
         "INSERT INTO order_charges (order_id, month, amount, status) VALUES ($1, $2, 0, 'pending')"
         " ON CONFLICT (order_id, month) DO UPDATE SET status = 'pending', at = now(),"
         " attempt = order_charges.attempt + 1 RETURNING attempt", o["id"], str(month))
-    rid = renewal_id(str(o["id"]), month, attempt)
+    renewal = Renewal(order_id=str(o["id"]), month=str(month), attempt=attempt)
     item = month_item(o, month)
     if o["mode"] == "grid":
         dates = list(schedule_of(item).dates_in_month(month))
-        await rt.outbox.add(conn, ReserveCoverage(account_id=o["account_id"], checkout_id=rid, items=[CoverageRequest(
+        await rt.outbox.add(conn, ReserveCoverage(account_id=o["account_id"], checkout_id=renewal.checkout_id,
+                                                  renewal=renewal, items=[CoverageRequest(
             item_id=o["item_id"], model=item["model"], constellations=list(item["constellations"]),
             deduplicate=bool(item.get("tile_deduplication")), cells=fresh_cells(o), dates=dates)]))
     else:
-        await price(rt, conn, o, month, rid, cells=None)
+        await price(rt, conn, o, month, renewal, cells=None)
 
 
-async def price(rt: Runtime, conn, o, month: Month, rid: str, cells: list[Cell] | None) -> None:
+async def price(rt: Runtime, conn, o, month: Month, renewal: Renewal, cells: list[Cell] | None) -> None:
     snap = ItemSnapshot(item_id=o["item_id"], item=month_item(o, month), mode=o["mode"], parts=o["parts"],
                         cells=cells if cells is not None else o["cells"], footprint=o["footprint"])
-    await rt.outbox.add(conn, PriceCheckout(account_id=o["account_id"], checkout_id=rid, items=[snap],
-                                            price_date=month.first_day))
+    await rt.outbox.add(conn, PriceCheckout(account_id=o["account_id"], checkout_id=renewal.checkout_id,
+                                            renewal=renewal, items=[snap], price_date=month.first_day))
 
 
-async def _pending(conn, checkout_id: str):
+async def _pending(conn, renewal: Renewal):
     """The order and month of a renewal still waiting for this reply (locked); None otherwise."""
-    parsed = parse_renewal_id(checkout_id)
-    if parsed is None:
-        return None
-    order_id, month, attempt = parsed
-    order = await conn.fetchrow("SELECT * FROM orders WHERE id = $1::uuid FOR UPDATE", order_id)
-    charge = await conn.fetchrow("SELECT * FROM order_charges WHERE order_id = $1::uuid AND month = $2 FOR UPDATE",
-                                 order_id, month)
-    if order is None or charge is None or charge["status"] != "pending" or charge["attempt"] != attempt:
+    try:
+        order_id, month = uuid.UUID(renewal.order_id), Month.parse(renewal.month)
+    except ValueError:
+        return None  # not one of ours
+    order = await conn.fetchrow("SELECT * FROM orders WHERE id = $1 FOR UPDATE", order_id)
+    charge = await conn.fetchrow("SELECT * FROM order_charges WHERE order_id = $1 AND month = $2 FOR UPDATE",
+                                 order_id, str(month))
+    if order is None or charge is None or charge["status"] != "pending" or charge["attempt"] != renewal.attempt:
         return None  # unknown, settled, or the reply of an earlier attempt
-    return order, Month.parse(month)
+    return order, month
 
 
-async def give_up(rt: Runtime, conn, rid: str, order, month: Month, code: str, reason: str,
+async def give_up(rt: Runtime, conn, renewal: Renewal, order, month: Month, code: str, reason: str,
                   amount: Decimal = Decimal(0)) -> None:
     """Not renewed this month (yet): the order stays, renewals paused with the reason, nothing kept reserved;
     a later pass tries again."""
@@ -139,39 +120,40 @@ async def give_up(rt: Runtime, conn, rid: str, order, month: Month, code: str, r
                        " AND month = $2", order["id"], str(month), amount, {"code": code, "reason": reason})
     await conn.execute("UPDATE orders SET renewal_paused = $2, updated_at = now() WHERE id = $1", order["id"], reason)
     if order["mode"] == "grid":
-        await rt.outbox.add(conn, ReleaseCoverage(account_id=order["account_id"], checkout_id=rid))
-    await rt.outbox.add(conn, CheckoutFailed(checkout_id=rid, account_id=order["account_id"], code=code, reason=reason))
+        await rt.outbox.add(conn, ReleaseCoverage(account_id=order["account_id"], checkout_id=renewal.checkout_id))
+    await rt.outbox.add(conn, RenewalFailed(order_id=str(order["id"]), account_id=order["account_id"], renewal=renewal,
+                                            code=code, reason=reason))
 
 
-async def on_coverage_reserved(rt: Runtime, conn, m: CoverageReserved) -> None:
-    found = await _pending(conn, m.checkout_id)
+async def on_coverage_reserved(rt: Runtime, conn, m: CoverageReserved, renewal: Renewal) -> None:
+    found = await _pending(conn, renewal)
     if found is None:
         return
     order, month = found
     cells = [c for outcome in m.items for c in outcome.cells]
-    await price(rt, conn, order, month, m.checkout_id, cells=cells)
+    await price(rt, conn, order, month, renewal, cells=cells)
 
 
-async def on_coverage_rejected(rt: Runtime, conn, m: CoverageRejected) -> None:
-    found = await _pending(conn, m.checkout_id)
+async def on_coverage_rejected(rt: Runtime, conn, m: CoverageRejected, renewal: Renewal) -> None:
+    found = await _pending(conn, renewal)
     if found is not None:
         order, month = found
-        await give_up(rt, conn, m.checkout_id, order, month, "coverage_rejected", f"renewal for {month} could not reserve coverage: {m.reason}")
+        await give_up(rt, conn, renewal, order, month, "coverage_rejected", f"renewal for {month} could not reserve coverage: {m.reason}")
 
 
-async def apply_renewal_price(rt: Runtime, conn, m: CheckoutPriced) -> None:
-    found = await _pending(conn, m.checkout_id)
+async def apply_renewal_price(rt: Runtime, conn, m: CheckoutPriced, renewal: Renewal) -> None:
+    found = await _pending(conn, renewal)
     if found is None:
         return
     order, month = found
     if order["status"] == "Canceled" or (order["renewal_stopped_after"] and order["renewal_stopped_after"] < str(month)):
-        await give_up(rt, conn, m.checkout_id, order, month, "renewal_stopped", f"renewal for {month} not made: the order stopped")
+        await give_up(rt, conn, renewal, order, month, "renewal_stopped", f"renewal for {month} not made: the order stopped")
         return
     amount = Decimal(m.total)
     account = await store.lock_account(conn, order["account_id"])
     short = missing_credit(Decimal(account["balance"]), Decimal(account["overdraft_limit"]), amount)
     if short > 0:
-        await give_up(rt, conn, m.checkout_id, order, month, "insufficient_credit",
+        await give_up(rt, conn, renewal, order, month, "insufficient_credit",
                       f"renewal for {month} paused: EUR {amount:.2f} is due and EUR {short:.2f} is missing; "
                       f"top up to resume", amount)
         return
@@ -187,11 +169,11 @@ async def apply_renewal_price(rt: Runtime, conn, m: CheckoutPriced) -> None:
                                            amount=amount, spend=spend))
 
 
-async def apply_renewal_rejection(rt: Runtime, conn, m: PricingRejected) -> None:
-    found = await _pending(conn, m.checkout_id)
+async def apply_renewal_rejection(rt: Runtime, conn, m: PricingRejected, renewal: Renewal) -> None:
+    found = await _pending(conn, renewal)
     if found is not None:
         order, month = found
-        await give_up(rt, conn, m.checkout_id, order, month, m.code, f"renewal for {month} could not be priced: {m.reason}")
+        await give_up(rt, conn, renewal, order, month, m.code, f"renewal for {month} could not be priced: {m.reason}")
 
 
 async def renewal_job(rt: Runtime) -> None:

@@ -33,7 +33,6 @@ from shared.schedule import Month
 from shared.service import Runtime
 
 log = logging.getLogger("tessera.checkout.saga")
-RENEWAL_PREFIX = renewals.PREFIX
 
 
 async def fail(rt: Runtime, conn, co, failure: Failure, *, detail: dict | None = None) -> None:
@@ -54,8 +53,6 @@ async def fail(rt: Runtime, conn, co, failure: Failure, *, detail: dict | None =
 
 async def running(conn, checkout_id: str, step: Step):
     """The locked checkout when it waits in `step`; None for a late or duplicate reply."""
-    if checkout_id.startswith(RENEWAL_PREFIX):
-        return None
     try:
         uuid.UUID(checkout_id)
     except ValueError:
@@ -96,8 +93,8 @@ def effects(rt: Runtime) -> dict[str, Any]:
 
     async def on_coverage_reserved(conn, inc: Incoming) -> None:
         m: CoverageReserved = inc.message
-        if m.checkout_id.startswith(RENEWAL_PREFIX):
-            await renewals.on_coverage_reserved(rt, conn, m)
+        if m.renewal is not None:
+            await renewals.on_coverage_reserved(rt, conn, m, m.renewal)
             return
         co = await running(conn, m.checkout_id, Step.RESERVING)
         if co is None:
@@ -110,8 +107,8 @@ def effects(rt: Runtime) -> dict[str, Any]:
 
     async def on_coverage_rejected(conn, inc: Incoming) -> None:
         m: CoverageRejected = inc.message
-        if m.checkout_id.startswith(RENEWAL_PREFIX):
-            await renewals.on_coverage_rejected(rt, conn, m)
+        if m.renewal is not None:
+            await renewals.on_coverage_rejected(rt, conn, m, m.renewal)
             return
         co = await running(conn, m.checkout_id, Step.RESERVING)
         if co is not None:
@@ -119,8 +116,8 @@ def effects(rt: Runtime) -> dict[str, Any]:
 
     async def on_pricing_rejected(conn, inc: Incoming) -> None:
         m: PricingRejected = inc.message
-        if m.checkout_id.startswith(RENEWAL_PREFIX):
-            await renewals.apply_renewal_rejection(rt, conn, m)
+        if m.renewal is not None:
+            await renewals.apply_renewal_rejection(rt, conn, m, m.renewal)
             return
         co = await running(conn, m.checkout_id, Step.PRICING)
         if co is not None:
@@ -128,8 +125,8 @@ def effects(rt: Runtime) -> dict[str, Any]:
 
     async def on_checkout_priced(conn, inc: Incoming) -> None:
         m: CheckoutPriced = inc.message
-        if m.checkout_id.startswith(RENEWAL_PREFIX):
-            await renewals.apply_renewal_price(rt, conn, m)
+        if m.renewal is not None:
+            await renewals.apply_renewal_price(rt, conn, m, m.renewal)
             return
         co = await running(conn, m.checkout_id, Step.PRICING)
         if co is None:

@@ -14,8 +14,8 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from shared.contracts.checkout import CheckoutFailed, OrderPlaced, OrderRenewed
-from shared.contracts.common import SpendLine
+from shared.contracts.checkout import CheckoutFailed, OrderPlaced, OrderRenewed, RenewalFailed
+from shared.contracts.common import Renewal, SpendLine
 from shared.contracts.pricing import PriceCheckout
 from tests.integration.pricing.test_saga import (
     ALL_THREE, APRIL_DATES, replies_for, send, snapshot, wait_consumed, worked_tile,
@@ -125,11 +125,13 @@ async def test_a_renewal_is_settled_by_order_renewed_and_a_failure_first_leaves_
     → the estimate is €367.00 (spend €1,017.00, confirmed, once). A checkout that failed before it was priced
     (contrived order) adds no provisional spend: the estimate stays €367.00."""
     account, order_id = f"renew-{unique}", str(uuid.uuid4())
-    renewal_id = f"renewal:{order_id}:{this_month()}:1"
-    await send(kafka_bootstrap, [PriceCheckout(account_id=account, checkout_id=renewal_id,
+    renewal = Renewal(order_id=order_id, month=this_month(), attempt=1)
+    renewal_id = renewal.checkout_id
+    await send(kafka_bootstrap, [PriceCheckout(account_id=account, checkout_id=renewal_id, renewal=renewal,
                                                items=[snapshot("item-1", [])])])
     ((_, reply),) = await replies_for(kafka_bootstrap, renewal_id, 1)
     assert Decimal(reply["total"]) == Decimal("1017.00")
+    assert reply["renewal"] == {"order_id": order_id, "month": this_month(), "attempt": 1}  # echoed
     assert await provisional(database_url, renewal_id) == [("item-1", this_month(), "Stratus", Decimal("1017.00"))]
     ids = await send(kafka_bootstrap, [OrderRenewed(
         order_id=order_id, account_id=account, month=this_month(), amount=Decimal("1017.00"),
@@ -147,3 +149,23 @@ async def test_a_renewal_is_settled_by_order_renewed_and_a_failure_first_leaves_
     assert Decimal(reply["total"]) == Decimal("367.00")
     assert await provisional(database_url, late_id) == []
     assert (await estimate_of_the_tile(pricing, account))["total"] == "367.00"
+
+
+async def test_a_failed_renewal_attempt_drops_its_spend_and_earlier_attempts_but_not_a_later_one(
+        pricing, database_url, kafka_bootstrap, unique):
+    """Attempts 0, 1 and 2 of one renewal priced: the first at spend 0 (€1,017.00), the others on top of the
+    provisional spend before them (€1,017.00, then €1,384.00: both in the 65 % bracket, 26,214.4 km²·images x
+    €0.014 = €367.00). RenewalFailed for attempt 1 drops attempts 0 and 1 and keeps attempt 2."""
+    account, order_id = f"renew-fail-{unique}", str(uuid.uuid4())
+    attempts = [Renewal(order_id=order_id, month=this_month(), attempt=n) for n in range(3)]
+    for r in attempts:
+        await send(kafka_bootstrap, [PriceCheckout(account_id=account, checkout_id=r.checkout_id, renewal=r,
+                                                   items=[snapshot("item-1", [])])])
+        await replies_for(kafka_bootstrap, r.checkout_id, 1)
+    ids = await send(kafka_bootstrap, [RenewalFailed(order_id=order_id, account_id=account, renewal=attempts[1],
+                                                     code="insufficient_credit", reason="x")])
+    await wait_consumed(database_url, ids)
+    assert await provisional(database_url, attempts[0].checkout_id) == []
+    assert await provisional(database_url, attempts[1].checkout_id) == []
+    assert await provisional(database_url, attempts[2].checkout_id) == [("item-1", this_month(), "Stratus",
+                                                                        Decimal("367.00"))]
