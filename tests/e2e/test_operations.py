@@ -26,7 +26,7 @@ async def test_each_service_documents_its_messages_and_exposes_health_and_metric
     assert (await svc.client.get("/openapi.json")).json()["info"]["title"] == f"Tessera {name}"
     assert (await svc.client.get("/healthz")).status_code == 200
     ready = (await svc.client.get("/readyz")).json()
-    assert ready["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready["checks"] == {"database": "ok", "broker": "ok", "outbox": "ok"}
     metrics = (await svc.client.get("/metrics")).text
     assert f'outbox_backlog{{service="{name}"}}' in metrics
     assert "http_requests_total" in metrics
