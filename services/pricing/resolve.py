@@ -24,9 +24,9 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -35,8 +35,8 @@ import httpx
 
 from services.pricing.domain import (
     CellLevel,
-    GridCell,
     PolygonPart,
+    PricedCell,
     PricingItem,
     charge_periods,
     pricing_item_from_payload,
@@ -157,10 +157,10 @@ async def parts_of_inline_aoi(payload: OrderItem, field_prefix: str) -> tuple[li
 
 
 _SELECTIONS_CACHED = 64
-_selections: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], tuple[GridCell, ...]] = OrderedDict()
+_selections: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], tuple[PricedCell, ...]] = OrderedDict()
 
 
-def grid_cells(payload: OrderItem, field_prefix: str = "") -> tuple[GridCell, ...]:
+def grid_cells(payload: OrderItem, field_prefix: str = "") -> tuple[PricedCell, ...]:
     """Decode the GUIDs into cells with their (possibly clipped) area; 422 naming the bad one.
 
     Whole selections are cached too (a small LRU keyed by the canonical GUID strings, equal exactly
@@ -179,7 +179,7 @@ def grid_cells(payload: OrderItem, field_prefix: str = "") -> tuple[GridCell, ..
     return cells
 
 
-def _decode_cells(payload: OrderItem, field_prefix: str) -> tuple[GridCell, ...]:
+def _decode_cells(payload: OrderItem, field_prefix: str) -> tuple[PricedCell, ...]:
     cells = []
     for field_name, level, guids in (
         ("tile_guids", CellLevel.TILE, payload.tile_guids or ()),
@@ -195,7 +195,7 @@ def _decode_cells(payload: OrderItem, field_prefix: str) -> tuple[GridCell, ...]
 
 
 @lru_cache(maxsize=262_144)
-def _cell(guid: str, level: CellLevel) -> GridCell:
+def _cell(guid: str, level: CellLevel) -> PricedCell:
     """One cell at its area (cached: grid math is immutable, and dashboards price the same cells
     again and again while a selection is edited; a cold GUID costs ~13 µs, a cached one ~0.3 µs)."""
     cell = decode_guid(guid)
@@ -203,14 +203,14 @@ def _cell(guid: str, level: CellLevel) -> GridCell:
         other = "minitile_guids" if level is CellLevel.TILE else "tile_guids"
         raise GridError(GridErrorCode.WRONG_LEVEL,
                         f"{cell.code} is a {'tile' if cell.is_tile else 'minitile'}; list it in {other}")
-    return GridCell(guid, level, km2(cell_area_km2(cell)))
+    return PricedCell(guid, level, km2(cell_area_km2(cell)))
 
 
 async def owned_pairs(
     http: httpx.AsyncClient,
     tiling_url: str,
     payload: OrderItem,
-    cells: list[GridCell],
+    cells: list[PricedCell],
     dates: list[date],
     authorization: str | None,
     timeout: float,
@@ -280,7 +280,7 @@ async def resolve_estimate_item(
             else:
                 resolved_dedup = "applied"
                 # both in canonical form (the payload's GUIDs are canonicalised on validation)
-                cells = [GridCell(c.key, c.level, c.area_km2, owned[c.key]) if c.key in owned else c for c in cells]
+                cells = [PricedCell(c.key, c.level, c.area_km2, owned[c.key]) if c.key in owned else c for c in cells]
                 owned_count = sum(len(c.excluded_dates) for c in cells)
         item = pricing_item_from_payload(payload, label=label, cells=cells)
         return ResolvedItem(item, "grid", "grid", resolved_dedup, owned_count, list(warnings))
@@ -309,5 +309,5 @@ def item_from_snapshot(snapshot: ItemSnapshot) -> PricingItem | None:
         return pricing_item_from_payload(payload, label=snapshot.item_id, parts=parts)
     if not snapshot.cells:
         return None
-    cells = [GridCell(c.guid, CellLevel(c.level), km2(c.area_km2), frozenset(c.excluded_dates)) for c in snapshot.cells]
+    cells = [PricedCell(c.guid, CellLevel(c.level), km2(c.area_km2), frozenset(c.excluded_dates)) for c in snapshot.cells]
     return pricing_item_from_payload(payload, label=snapshot.item_id, cells=cells)

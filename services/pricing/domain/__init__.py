@@ -3,15 +3,17 @@
 Pure code: no I/O, no FastAPI/FastStream/asyncpg. See ``estimate`` for the calculation.
 """
 
+from shared.schedule import ChargePeriod, Month, Schedule, charge_periods
+
 from .estimate import (
     AreaSummary,
     Estimate,
     EstimateLine,
-    GridCell,
     ItemDates,
     LineKind,
     MonthTotal,
     PolygonPart,
+    PricedCell,
     PricingItem,
     SpendSource,
     TierUse,
@@ -20,7 +22,8 @@ from .estimate import (
     no_spend,
     price_month,
 )
-from .ledger import ConflictingCharge, OrderCancelledInReview, OrderPlaced, OrderRenewed, SpendLedger
+from .ledger import ConflictingCharge, OrderCancelledInReview, PlacedSpend, RenewedSpend, SpendLedger
+from .payload import pricing_item_from_payload, schedule_of
 from .price_book import (
     PRICE_BOOK_2025_01,
     CellLevel,
@@ -31,8 +34,6 @@ from .price_book import (
     model_listing,
     price_book,
 )
-from .payload import pricing_item_from_payload, schedule_of
-from shared.schedule import ChargePeriod, Month, Schedule, charge_periods
 
 __all__ = [
     "PRICE_BOOK_2025_01",
@@ -42,18 +43,18 @@ __all__ = [
     "ConflictingCharge",
     "Estimate",
     "EstimateLine",
-    "GridCell",
     "ItemDates",
     "LineKind",
     "Month",
     "MonthTotal",
     "OrderCancelledInReview",
-    "OrderPlaced",
-    "OrderRenewed",
+    "PlacedSpend",
     "PolygonPart",
+    "PricedCell",
     "PriceBook",
     "PricingItem",
     "PricingMode",
+    "RenewedSpend",
     "Schedule",
     "SpendLedger",
     "SpendSource",

@@ -59,19 +59,19 @@ from types import MappingProxyType
 
 from shared.catalog import Constellation, ModelFamily, ModelName, model_spec
 from shared.money import CURRENCY, round_cents, to_decimal
+from shared.schedule import ChargePeriod, Month, Schedule, charge_periods
 
 from .price_book import CellLevel, PriceBook, PricingMode, TierBracket, current_price_book
-from shared.schedule import ChargePeriod, Month, Schedule, charge_periods
 
 __all__ = [
     "AreaSummary",
     "Estimate",
     "EstimateLine",
-    "GridCell",
     "ItemDates",
     "LineKind",
     "MonthTotal",
     "PolygonPart",
+    "PricedCell",
     "PricingItem",
     "SpendSource",
     "TierUse",
@@ -106,7 +106,7 @@ class PolygonPart:
 
 
 @dataclass(frozen=True, slots=True)
-class GridCell:
+class PricedCell:
     """One tile or minitile (``key`` = its GUID, or a label for a pre-grouped set of cells).
 
     ``excluded_dates`` are the image dates already owned (deduplication); they are not priced.
@@ -132,7 +132,7 @@ class PricingItem:
     constellations: frozenset[Constellation]
     schedule: Schedule
     parts: tuple[PolygonPart, ...] = ()
-    cells: tuple[GridCell, ...] = ()
+    cells: tuple[PricedCell, ...] = ()
     storage_months: int = 1
     api_requests: int = 1
 
@@ -311,7 +311,7 @@ def _units(item: PricingItem, dates: tuple[date, ...], book: PriceBook) -> list[
                   len(date_set), f.download_units, f.keys)
             for level, f in facts.items()
         ]
-    groups: dict[tuple[CellLevel, frozenset[date]], list[GridCell]] = {}
+    groups: dict[tuple[CellLevel, frozenset[date]], list[PricedCell]] = {}
     for cell in item.cells:
         remaining = date_set - cell.excluded_dates if cell.excluded_dates else date_set
         groups.setdefault((cell.level, remaining), []).append(cell)
@@ -346,11 +346,11 @@ class _LevelFacts:
 
 
 _FACTS_CACHED = 64
-_facts: OrderedDict[tuple[int, Decimal], tuple[tuple[GridCell, ...], dict[CellLevel, _LevelFacts]]] = OrderedDict()
+_facts: OrderedDict[tuple[int, Decimal], tuple[tuple[PricedCell, ...], dict[CellLevel, _LevelFacts]]] = OrderedDict()
 _facts_lock = threading.Lock()  # estimates of big selections run on worker threads
 
 
-def _cell_facts(cells: tuple[GridCell, ...], unit_km2: Decimal) -> dict[CellLevel, _LevelFacts] | None:
+def _cell_facts(cells: tuple[PricedCell, ...], unit_km2: Decimal) -> dict[CellLevel, _LevelFacts] | None:
     """Per level (in order of first appearance): the keys, area and download units of a grid item's
     cells, or None when some cell has owned dates (then cells are grouped by their dates).
 
@@ -364,7 +364,7 @@ def _cell_facts(cells: tuple[GridCell, ...], unit_km2: Decimal) -> dict[CellLeve
         if entry is not None and entry[0] is cells:
             _facts.move_to_end(key)
             return entry[1]
-    by_level: dict[CellLevel, list[GridCell]] = {}
+    by_level: dict[CellLevel, list[PricedCell]] = {}
     for cell in cells:
         if cell.excluded_dates:
             return None

@@ -3,8 +3,8 @@
 Tiers (docs/domain.md, Pricing) start from this spend. It is fed by order events, which Kafka may
 deliver twice or out of order, so the ledger is keyed by (order id, charge month):
 
-- ``OrderPlaced`` records the order's checkout charge in its checkout month;
-- ``OrderRenewed`` records a recurring order's charge for a later month;
+- ``PlacedSpend`` (from an OrderPlaced message) records the order's checkout charge in its checkout month;
+- ``RenewedSpend`` (from OrderRenewed) records a recurring order's charge for a later month;
 - ``OrderCancelledInReview`` withdraws every charge of the order (a full cancel refunds it all,
   docs/domain.md, Cart, checkout and orders). A cancellation that arrives before the placement
   is remembered, so the late placement never counts.
@@ -21,14 +21,13 @@ from decimal import Decimal
 
 from shared.catalog import ModelFamily
 from shared.money import to_decimal
-
 from shared.schedule import Month
 
 __all__ = [
     "ConflictingCharge",
     "OrderCancelledInReview",
-    "OrderPlaced",
-    "OrderRenewed",
+    "PlacedSpend",
+    "RenewedSpend",
     "SpendEvent",
     "SpendLedger",
 ]
@@ -39,7 +38,7 @@ class ConflictingCharge(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class OrderPlaced:
+class PlacedSpend:
     order_id: str
     account_id: str
     family: ModelFamily
@@ -48,7 +47,7 @@ class OrderPlaced:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderRenewed:
+class RenewedSpend:
     order_id: str
     account_id: str
     family: ModelFamily
@@ -62,7 +61,7 @@ class OrderCancelledInReview:
     account_id: str
 
 
-SpendEvent = OrderPlaced | OrderRenewed | OrderCancelledInReview
+SpendEvent = PlacedSpend | RenewedSpend | OrderCancelledInReview
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +83,7 @@ class SpendLedger:
         """Apply one order event; returns whether the spend changed."""
         if isinstance(event, OrderCancelledInReview):
             return self._cancel(event.order_id)
-        if isinstance(event, OrderPlaced | OrderRenewed):
+        if isinstance(event, PlacedSpend | RenewedSpend):
             return self._charge(event)
         raise TypeError(f"not a spend event: {type(event).__name__}")
 
@@ -96,7 +95,7 @@ class SpendLedger:
         """A ``(month, family) -> spend`` function for the estimate calculator."""
         return lambda month, family: self.spend(account_id, month, family)
 
-    def _charge(self, event: OrderPlaced | OrderRenewed) -> bool:
+    def _charge(self, event: PlacedSpend | RenewedSpend) -> bool:
         amount = to_decimal(event.amount)
         if amount < 0:
             raise ValueError(f"order {event.order_id}: a charge cannot be negative ({amount})")

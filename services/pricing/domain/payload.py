@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from shared.schedule import Schedule
 from shared.vocabulary import OrderItem
 
-from .estimate import GridCell, PolygonPart, PricingItem
-from shared.schedule import Schedule
+from .estimate import PolygonPart, PricedCell, PricingItem
 
 __all__ = ["pricing_item_from_payload", "schedule_of"]
 
@@ -22,7 +22,7 @@ def pricing_item_from_payload(
     *,
     label: str,
     parts: Iterable[PolygonPart] = (),
-    cells: Iterable[GridCell] = (),
+    cells: Iterable[PricedCell] = (),
 ) -> PricingItem:
     """Build the calculator input once the caller has resolved the AOI into parts or cells
     (areas from the AOI service, cells and owned dates from tiling)."""

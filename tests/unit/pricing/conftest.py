@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from services.pricing.domain import GridCell, PolygonPart, PricingItem, Schedule
+from services.pricing.domain import PolygonPart, PricedCell, PricingItem, Schedule
 
 ALL_THREE = frozenset({"Sentinel1", "Sentinel2", "Landsat89"})
 FULL_TILE_KM2 = Decimal("2621.44")  # 51.2 km × 51.2 km, docs/domain.md, The grid
@@ -38,7 +38,7 @@ def polygon_item(
 
 
 def grid_item(
-    *cells: GridCell,
+    *cells: PricedCell,
     label: str = "item",
     model: str = "Stratus2",
     constellations=ALL_THREE,
@@ -57,9 +57,9 @@ def grid_item(
     )
 
 
-def tile(key: str = "tile-1", area: str | Decimal = FULL_TILE_KM2, excluded=()) -> GridCell:
-    return GridCell(key, "tile", Decimal(area), frozenset(excluded))
+def tile(key: str = "tile-1", area: str | Decimal = FULL_TILE_KM2, excluded=()) -> PricedCell:
+    return PricedCell(key, "tile", Decimal(area), frozenset(excluded))
 
 
-def minitile(key: str = "mini-1", area: str | Decimal = MINITILE_KM2, excluded=()) -> GridCell:
-    return GridCell(key, "minitile", Decimal(area), frozenset(excluded))
+def minitile(key: str = "mini-1", area: str | Decimal = MINITILE_KM2, excluded=()) -> PricedCell:
+    return PricedCell(key, "minitile", Decimal(area), frozenset(excluded))

@@ -19,7 +19,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.pricing.domain import GridCell, LineKind, PolygonPart, PricingItem, Schedule, estimate
+from services.pricing.domain import LineKind, PolygonPart, PricedCell, PricingItem, Schedule, estimate
 
 CHECKOUT = date(2025, 4, 10)
 MODELS = {
@@ -46,7 +46,7 @@ def polygon(model, area_list, frequency, length, storage=1, requests=1, label="p
 def grid(model, area_list, frequency, length, label="g"):
     return PricingItem(
         label, model, MODELS[model], Schedule(date(2025, 3, 1), date(2025, 3, 1) + timedelta(days=length), frequency),
-        cells=tuple(GridCell(f"c{i}", "tile" if i % 2 else "minitile", a) for i, a in enumerate(area_list)),
+        cells=tuple(PricedCell(f"c{i}", "tile" if i % 2 else "minitile", a) for i, a in enumerate(area_list)),
     )
 
 

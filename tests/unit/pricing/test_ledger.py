@@ -7,7 +7,14 @@ from itertools import permutations
 
 import pytest
 
-from services.pricing.domain import ConflictingCharge, Month, OrderCancelledInReview, OrderPlaced, OrderRenewed, SpendLedger
+from services.pricing.domain import (
+    ConflictingCharge,
+    Month,
+    OrderCancelledInReview,
+    PlacedSpend,
+    RenewedSpend,
+    SpendLedger,
+)
 from shared.catalog import ModelFamily
 
 APRIL, MAY = Month(2025, 4), Month(2025, 5)
@@ -15,13 +22,13 @@ S, N = ModelFamily.STRATUS, ModelFamily.NIMBUS
 
 
 def placed(order, amount, month=APRIL, family=S, account="acc-1"):
-    return OrderPlaced(order, account, family, month, Decimal(amount))
+    return PlacedSpend(order, account, family, month, Decimal(amount))
 
 
 def test_spend_is_summed_per_account_month_and_family():
     ledger = SpendLedger()
     for event in [placed("o1", "1017.00"), placed("o2", "24.00"), placed("o3", "12.00", family=N),
-                  placed("o4", "5.00", account="acc-2"), OrderRenewed("o1", "acc-1", S, MAY, Decimal("30.00"))]:
+                  placed("o4", "5.00", account="acc-2"), RenewedSpend("o1", "acc-1", S, MAY, Decimal("30.00"))]:
         ledger.apply(event)
     assert ledger.spend("acc-1", APRIL, S) == Decimal("1041.00")  # 1017 + 24
     assert ledger.spend("acc-1", APRIL, N) == Decimal("12.00")
@@ -56,18 +63,19 @@ def test_a_cancellation_arriving_before_its_placement_is_remembered():
 def test_a_cancellation_withdraws_renewals_too():
     ledger = SpendLedger()
     ledger.apply(placed("o1", "10.00"))
-    ledger.apply(OrderRenewed("o1", "acc-1", S, MAY, Decimal("8.00")))
+    ledger.apply(RenewedSpend("o1", "acc-1", S, MAY, Decimal("8.00")))
     ledger.apply(OrderCancelledInReview("o1", "acc-1"))
     assert (ledger.spend("acc-1", APRIL, S), ledger.spend("acc-1", MAY, S)) == (Decimal(0), Decimal(0))
 
 
 def test_any_order_and_duplication_of_events_gives_the_same_spend():
-    # o1 100 (cancelled), o2 40, o2 renewed in May 25, o3 7.50 Nimbus: April Stratus 40, May Stratus 25, April Nimbus 7.50.
+    # o1 100 (cancelled), o2 40, o2 renewed in May 25, o3 7.50 Nimbus:
+    # April Stratus 40, May Stratus 25, April Nimbus 7.50.
     events = [
         placed("o1", "100.00"),
         placed("o2", "40.00"),
         OrderCancelledInReview("o1", "acc-1"),
-        OrderRenewed("o2", "acc-1", S, MAY, Decimal("25.00")),
+        RenewedSpend("o2", "acc-1", S, MAY, Decimal("25.00")),
         placed("o3", "7.50", family=N),
     ]
     for order in permutations(events):
