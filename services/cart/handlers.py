@@ -36,7 +36,7 @@ from services.cart.domain import (
     CartLocked,
     CartStatus,
     FreezeRefusal,
-    IllegalTransition,
+    IllegalCartTransition,
     NotHeld,
     close,
     ensure_editable,
@@ -454,7 +454,7 @@ def saga_effects(rt) -> dict[str, Effect]:
         except NotHeld as exc:
             log.info("release by checkout %s ignored: %s", cmd.checkout_id, exc)
             return
-        except IllegalTransition as exc:
+        except IllegalCartTransition as exc:
             raise Reject(str(exc)) from None
         if t.changed:
             await store.set_state(conn, t.cart)
@@ -469,7 +469,7 @@ def saga_effects(rt) -> dict[str, Effect]:
             raise Reject(f"cart {cmd.cart_id} does not exist for account {cmd.account_id}")
         try:
             t = close(store.cart_of(row), cmd.checkout_id)
-        except IllegalTransition as exc:
+        except IllegalCartTransition as exc:
             raise Reject(str(exc)) from None
         if t.changed:
             await store.set_state(conn, t.cart)

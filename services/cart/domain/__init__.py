@@ -17,7 +17,7 @@ from services.cart.domain.state import (
     CartLocked,
     CartStatus,
     FreezeRefusal,
-    IllegalTransition,
+    IllegalCartTransition,
     NotHeld,
     Transition,
     close,
@@ -27,7 +27,7 @@ from services.cart.domain.state import (
 )
 
 __all__ = [
-    "Cart", "CartLocked", "CartStatus", "FactsError", "FreezeRefusal", "IllegalTransition", "NotHeld", "Transition",
+    "Cart", "CartLocked", "CartStatus", "FactsError", "FreezeRefusal", "IllegalCartTransition", "NotHeld", "Transition",
     "canonical_keys", "close", "ensure_editable", "freeze", "grid_facts", "merge_patch", "polygon_facts", "release",
     "same_aoi", "snapshot", "snapshot_payload", "stored_payload", "union_footprint", "with_resolved_selection",
 ]

@@ -9,9 +9,9 @@
   (``CartFreezeRejected.code``).
 - ``release`` by the holder reopens the cart; a release by the checkout that released it last is
   idempotent. Releasing a cart held by another checkout, never frozen by this one, or checked out
-  raises ``NotHeld`` / ``IllegalTransition``.
+  raises ``NotHeld`` / ``IllegalCartTransition``.
 - ``close`` by the holder checks the cart out; again by the same checkout it is idempotent.
-  Anything else raises ``IllegalTransition``.
+  Anything else raises ``IllegalCartTransition``.
 
 ``checkout_id`` is the checkout that froze the cart last; it stays after a release so that a
 repeated release can be recognised, and after a close it names the checkout that bought it.
@@ -41,11 +41,11 @@ class FreezeRefusal(Exception):
         self.code, self.reason = code, reason
 
 
-class IllegalTransition(Exception):
+class IllegalCartTransition(Exception):
     """A move the state machine does not allow (e.g. closing an open cart, reopening a checked-out one)."""
 
 
-class NotHeld(IllegalTransition):
+class NotHeld(IllegalCartTransition):
     """A release by a checkout that does not hold the cart: nothing to release."""
 
 
@@ -106,7 +106,7 @@ def freeze(cart: Cart, checkout_id: str) -> Transition:
 
 def release(cart: Cart, checkout_id: str) -> Transition:
     if cart.status is CartStatus.CHECKED_OUT:
-        raise IllegalTransition(f"cart {cart.id} was checked out by checkout {cart.checkout_id}; it cannot be reopened")
+        raise IllegalCartTransition(f"cart {cart.id} was checked out by checkout {cart.checkout_id}; it cannot be reopened")
     if cart.status is CartStatus.FROZEN:
         if cart.checkout_id == checkout_id:
             return Transition(replace(cart, status=CartStatus.OPEN), True)
@@ -120,10 +120,10 @@ def close(cart: Cart, checkout_id: str) -> Transition:
     if cart.status is CartStatus.CHECKED_OUT:
         if cart.checkout_id == checkout_id:
             return Transition(cart, False)
-        raise IllegalTransition(f"cart {cart.id} was checked out by another checkout ({cart.checkout_id})")
+        raise IllegalCartTransition(f"cart {cart.id} was checked out by another checkout ({cart.checkout_id})")
     if cart.status is CartStatus.FROZEN and cart.checkout_id == checkout_id:
         return Transition(replace(cart, status=CartStatus.CHECKED_OUT), True)
     if cart.status is CartStatus.FROZEN:
-        raise IllegalTransition(f"cart {cart.id} is frozen by checkout {cart.checkout_id}, not by {checkout_id}")
-    raise IllegalTransition(f"cart {cart.id} is open (not frozen by checkout {checkout_id}); only a frozen cart "
+        raise IllegalCartTransition(f"cart {cart.id} is frozen by checkout {cart.checkout_id}, not by {checkout_id}")
+    raise IllegalCartTransition(f"cart {cart.id} is open (not frozen by checkout {checkout_id}); only a frozen cart "
                             "can be checked out")

@@ -37,7 +37,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 LIVE = frozenset(set(OrderStatus) - {S.COMPLETED, S.CANCELED})
 
 
-class IllegalTransition(ValueError):
+class IllegalOrderTransition(ValueError):
     """A move the order state machine does not allow (the message says which and why)."""
 
 
@@ -46,20 +46,20 @@ def parse_status(text: str) -> OrderStatus:
         return OrderStatus(text)
     except ValueError:
         names = ", ".join(s.value for s in OrderStatus)
-        raise IllegalTransition(f"unknown order status {text!r}; known: {names}") from None
+        raise IllegalOrderTransition(f"unknown order status {text!r}; known: {names}") from None
 
 
 def transition(current: OrderStatus, target: OrderStatus, *, recurring: bool) -> OrderStatus:
-    """The new status, or IllegalTransition naming both ends."""
+    """The new status, or IllegalOrderTransition naming both ends."""
     if target == S.CANCELED:
-        raise IllegalTransition(f"{current} -> Canceled: orders are canceled by the customer (in Review only)")
+        raise IllegalOrderTransition(f"{current} -> Canceled: orders are canceled by the customer (in Review only)")
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (terminal)"
-        raise IllegalTransition(f"{current} -> {target} is not allowed; from {current}: {allowed}")
+        raise IllegalOrderTransition(f"{current} -> {target} is not allowed; from {current}: {allowed}")
     if target == S.COMPLETED and recurring and current != S.UP_TO_DATE:
-        raise IllegalTransition(f"{current} -> Completed: a recurring order becomes UpToDate, not Completed")
+        raise IllegalOrderTransition(f"{current} -> Completed: a recurring order becomes UpToDate, not Completed")
     if target == S.UP_TO_DATE and not recurring:
-        raise IllegalTransition(f"{current} -> UpToDate: only recurring orders are UpToDate; a fixed window is Completed")
+        raise IllegalOrderTransition(f"{current} -> UpToDate: only recurring orders are UpToDate; a fixed window is Completed")
     return target
 
 

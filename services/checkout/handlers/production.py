@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.checkout import store
-from services.checkout.domain.orders import IllegalTransition, OrderStatus, parse_status, transition
+from services.checkout.domain.orders import IllegalOrderTransition, OrderStatus, parse_status, transition
 from shared.contracts.checkout import OrderStatusChanged
 from shared.contracts.partner import ProductionStatusReported
 from shared.inbox import Incoming, Reject
@@ -23,7 +23,7 @@ def effects(rt: Runtime):
         try:
             current = OrderStatus(order["status"])
             target = transition(current, parse_status(m.status), recurring=order["recurring"])
-        except IllegalTransition as exc:
+        except IllegalOrderTransition as exc:
             raise Reject(f"order {m.order_id}: {exc}") from None
         await conn.execute("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1", order["id"], str(target))
         await store.add_history(conn, order["id"], str(current), str(target), source, m.detail, at=m.reported_at)

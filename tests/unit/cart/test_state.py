@@ -8,7 +8,7 @@ from services.cart.domain import (
     CartLocked,
     CartStatus,
     FreezeRefusal,
-    IllegalTransition,
+    IllegalCartTransition,
     NotHeld,
     close,
     ensure_editable,
@@ -66,7 +66,7 @@ def test_release_by_a_checkout_not_holding_it_raises_not_held(cart, checkout):
 
 
 def test_a_checked_out_cart_cannot_be_reopened():
-    with pytest.raises(IllegalTransition) as exc:
+    with pytest.raises(IllegalCartTransition) as exc:
         release(CLOSED_BY_K1, "k1")
     assert not isinstance(exc.value, NotHeld)
 
@@ -81,7 +81,7 @@ def test_close_by_the_holder_checks_out_and_is_idempotent():
 @pytest.mark.parametrize(("cart", "checkout"), [(OPEN, "k1"), (RELEASED_BY_K1, "k1"), (FROZEN_BY_K1, "k2"),
                                                 (CLOSED_BY_K1, "k2")])
 def test_illegal_closes_raise(cart, checkout):
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalCartTransition):
         close(cart, checkout)
 
 
@@ -111,5 +111,5 @@ def test_every_path_through_the_machine():
     c = close(c, "k2").cart
     assert c.status is CartStatus.CHECKED_OUT and c.checkout_id == "k2"
     for move in (lambda: freeze(c, "k3"), lambda: release(c, "k2"), lambda: close(c, "k3")):
-        with pytest.raises((FreezeRefusal, IllegalTransition)):
+        with pytest.raises((FreezeRefusal, IllegalCartTransition)):
             move()

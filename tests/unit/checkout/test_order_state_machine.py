@@ -2,7 +2,7 @@
 import pytest
 
 from services.checkout.domain.orders import (
-    IllegalTransition, OrderStatus as S, TRANSITIONS, cancel_decision, parse_status, transition,
+    IllegalOrderTransition, OrderStatus as S, TRANSITIONS, cancel_decision, parse_status, transition,
 )
 
 
@@ -28,29 +28,29 @@ def test_the_documented_lifecycles_are_legal(path, recurring):
     (S.PREPARING, S.REVIEW),             # no way back
 ])
 def test_illegal_moves_raise_naming_both_ends(current, target):
-    with pytest.raises(IllegalTransition) as err:
+    with pytest.raises(IllegalOrderTransition) as err:
         transition(current, target, recurring=False)
     assert str(current) in str(err.value) and str(target) in str(err.value)
 
 
 def test_a_fixed_window_is_completed_and_never_up_to_date():
-    with pytest.raises(IllegalTransition, match="only recurring"):
+    with pytest.raises(IllegalOrderTransition, match="only recurring"):
         transition(S.PROCESSING, S.UP_TO_DATE, recurring=False)
 
 
 def test_a_recurring_order_is_up_to_date_before_it_can_complete():
-    with pytest.raises(IllegalTransition, match="recurring order becomes UpToDate"):
+    with pytest.raises(IllegalOrderTransition, match="recurring order becomes UpToDate"):
         transition(S.PROCESSING, S.COMPLETED, recurring=True)
 
 
 def test_production_cannot_cancel_an_order():
     for status in TRANSITIONS:
-        with pytest.raises(IllegalTransition):
+        with pytest.raises(IllegalOrderTransition):
             transition(status, S.CANCELED, recurring=False)
 
 
 def test_an_unknown_status_name_is_refused_with_the_known_names():
-    with pytest.raises(IllegalTransition, match="unknown order status 'Done'.*Review"):
+    with pytest.raises(IllegalOrderTransition, match="unknown order status 'Done'.*Review"):
         parse_status("Done")
 
 
