@@ -18,6 +18,7 @@ from services.aoi.domain import (
     viewport_geometry,
 )
 from shared.geo import import_aoi
+from shared.geo.h3index import cover_cells, overlap_cells
 
 from .reference import box_wkt
 
@@ -75,3 +76,34 @@ def test_touching_at_a_single_point_is_still_found(x, y, w):
     b = shapely.box(x + w, y + w, x + 2 * w, y + 2 * w)  # shares one corner
     assert intersects_exactly(a, b)
     assert may_intersect(aoi_cells(a), query_cells(b))
+
+
+anywhere = st.builds(lambda x, y, w, h: shapely.box(x, y, min(x + w, 180.0), min(y + h, 84.0)),
+                     st.floats(-180, 179.9), st.floats(-80, 83.9), st.floats(0.001, 12),
+                     st.floats(0.001, 6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(anywhere)
+def test_top_down_cover_holds_every_cell_h3_fills(box):
+    # H3's own fill (with the vertices' cells) is the reference the top-down search must contain
+    assert overlap_cells(box) <= cover_cells(box)
+
+
+def test_many_small_triangles_are_covered_like_h3_fills_them():
+    # 40 x 30 triangles 0.018 deg apart: each far smaller than a resolution-6 cell (~36 km²)
+    tris = [shapely.Polygon([(10 + 0.018 * i, 50 + 0.018 * j), (10.016 + 0.018 * i, 50 + 0.018 * j),
+                             (10 + 0.018 * i, 50.016 + 0.018 * j)]) for i in range(40) for j in range(30)]
+    mp = shapely.MultiPolygon(tris)
+    exact, cover = overlap_cells(mp), cover_cells(mp)
+    assert exact <= cover
+    # the search adds only cells within a tenth of an edge of a triangle: a thin fringe
+    assert len(cover) <= len(exact) * 1.3
+
+
+def test_cover_of_an_aoi_across_the_antimeridian_holds_both_sides():
+    aoi = import_aoi('{"type":"Polygon","coordinates":[[[179,10],[-179,10],[-179,11],[179,11],[179,10]]]}')
+    cells = cover_cells(aoi.geometry)
+    assert overlap_cells(aoi.geometry) <= cells
+    lngs = [h3.cell_to_latlng(c)[1] for c in cells]
+    assert min(lngs) < -179 and max(lngs) > 179
