@@ -14,17 +14,19 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from pydantic import ValidationError
 from prometheus_client import Counter, Histogram
+from pydantic import ValidationError
 
 from shared.contracts.base import REGISTRY, Message
 from shared.envelope import Envelope, EnvelopeError, decode_headers, kafka_headers
 from shared.logs import correlation_id
 
 log = logging.getLogger("tessera.inbox")
+M = TypeVar("M", bound=Message)
 
 HANDLED = Counter("consumer_messages_total", "Messages handled", ["consumer", "outcome"])
 HANDLE_SECONDS = Histogram("consumer_handle_seconds", "Time to apply (or skip, or dead-letter) one message",
@@ -53,6 +55,12 @@ class Incoming:
     partition: int
     offset: int
 
+    def message_as(self, kind: type[M]) -> M:
+        """The payload as the type the effect was registered for (effects are picked by ce_type)."""
+        if not isinstance(self.message, kind):
+            raise TypeError(f"{self.envelope.type} decoded to {type(self.message).__name__}, not {kind.__name__}")
+        return self.message
+
 
 Effect = Callable[[asyncpg.Connection, Incoming], Awaitable[None]]
 
@@ -78,12 +86,10 @@ class InboxConsumer:
         *,
         accepts: dict[str, Effect],
         max_attempts: int = 5,
-        source_check: Callable[[Envelope, Message], str | None] | None = None,
     ) -> None:
         self.name, self.pool, self.producer = name, pool, producer
         self.accepts = accepts
         self.max_attempts = max_attempts
-        self.source_check = source_check
 
     async def handle(self, rec: Record) -> str:
         """Process one record fully (effect applied, skipped, or dead-lettered); returns the outcome."""
@@ -106,15 +112,12 @@ class InboxConsumer:
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise EnvelopeError(f"body is not JSON: {exc}") from None
             message = model.model_validate(payload)
-            if self.source_check is not None:
-                refusal = self.source_check(env, message)
-                if refusal:
-                    raise Reject(refusal)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "body"
-            return await self._dead_letter(rec, headers, f"schema: {where}: {first['msg']} ({exc.error_count()} error(s))")
-        except (EnvelopeError, Reject) as exc:
+            reason = f"schema: {where}: {first['msg']} ({exc.error_count()} error(s))"
+            return await self._dead_letter(rec, headers, reason)
+        except EnvelopeError as exc:
             return await self._dead_letter(rec, headers, str(exc))
 
         token = correlation_id.set(env.correlation_id)

@@ -17,22 +17,20 @@ from typing import Any
 import asyncpg
 import httpx
 import uvicorn
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from fastapi import APIRouter, FastAPI
-from aiokafka import TopicPartition
-from prometheus_client import Gauge, Histogram
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.specification import AsyncAPI
+from prometheus_client import Gauge, Histogram
 
 from shared import idempotency
 from shared.auth import TokenVerifier
+from shared.contracts.base import Message
 from shared.db import create_pool, migrate
-from shared.envelope import Envelope
 from shared.http import create_app
 from shared.inbox import Effect, InboxConsumer, Record
-from shared.contracts.base import Message
 from shared.logs import setup_logging
 from shared.outbox import Outbox, OutboxRelay
 from shared.settings import ServiceSettings
@@ -53,7 +51,6 @@ class Runtime:
     outbox: Outbox
     producer: AIOKafkaProducer
     http: httpx.AsyncClient
-    extras: dict[str, Any] = field(default_factory=dict)
 
     async def broker_problem(self, timeout: float = 3.0) -> str | None:
         """None when the broker answers a metadata request now; otherwise what went wrong."""
@@ -71,7 +68,6 @@ class ConsumerSpec:
     name: str
     topics: tuple[str, ...]
     effects: Callable[[Runtime], dict[str, Effect]]
-    source_check: Callable[[Runtime], Callable[[Envelope, Message], str | None]] | None = None
 
 
 @dataclass
@@ -94,7 +90,7 @@ async def _raw(msg):  # keep the body as bytes: the inbox validates it and dead-
 def build_broker(spec: ServiceSpec, consumers: list[InboxConsumer]) -> KafkaBroker:
     s = spec.settings
     broker = KafkaBroker(s.kafka_bootstrap_servers, client_id=f"tessera-{spec.name}", logger=None)
-    for cs, consumer in zip(spec.consumers, consumers):
+    for cs, consumer in zip(spec.consumers, consumers, strict=True):
         def make(consumer: InboxConsumer):
             async def handle(msg: KafkaMessage) -> None:
                 r = msg.raw_message
@@ -172,8 +168,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
         app.state.rt = rt
         consumers = [
             InboxConsumer(f"{spec.name}.{cs.name}", pool, producer, accepts=cs.effects(rt),
-                          max_attempts=s.consumer_max_attempts,
-                          source_check=cs.source_check(rt) if cs.source_check else None)
+                          max_attempts=s.consumer_max_attempts)
             for cs in spec.consumers
         ]
         broker = build_broker(spec, consumers)

@@ -33,7 +33,6 @@ class ServiceSettings(BaseSettings):
     db_pool_min: int = 1
     db_pool_max: int = 10
     topic_partitions: int = Field(default=6, validation_alias=AliasChoices("TOPIC_PARTITIONS"))
-    outbox_shards: int = 16
     outbox_poll_seconds: float = 1.0
     outbox_retention_seconds: int = 24 * 3600
     outbox_stall_seconds: float = 60.0  # a relay failing this long makes /readyz fail

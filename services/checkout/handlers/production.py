@@ -1,6 +1,8 @@
 """Production status reports from partners and the pipeline (partner.order.events)."""
 from __future__ import annotations
 
+import uuid
+
 from services.checkout import store
 from services.checkout.domain.orders import IllegalOrderTransition, OrderStatus, parse_status, transition
 from shared.contracts.checkout import OrderStatusChanged
@@ -9,13 +11,29 @@ from shared.inbox import Incoming, Reject
 from shared.service import Runtime
 
 
+def _order_uuid(text: str) -> uuid.UUID | None:
+    """The order's primary key, or None for a text that cannot name an order.
+
+    Only the canonical spelling counts: reports are keyed by the order id, and another spelling of
+    the same UUID could land on another partition and overtake the order's earlier reports.
+    """
+    try:
+        value = uuid.UUID(text)
+    except ValueError:
+        return None
+    return value if str(value) == text else None
+
+
 def effects(rt: Runtime):
     settings = rt.settings
 
     async def on_status(conn, inc: Incoming) -> None:
-        m: ProductionStatusReported = inc.message
+        m = inc.message_as(ProductionStatusReported)
         source = inc.envelope.source
-        order = await conn.fetchrow("SELECT * FROM orders WHERE id::text = $1 FOR UPDATE", m.order_id)
+        order_id = _order_uuid(m.order_id)
+        order = None
+        if order_id is not None:
+            order = await conn.fetchrow("SELECT * FROM orders WHERE id = $1 FOR UPDATE", order_id)
         if order is None:
             raise Reject(f"unknown order {m.order_id}")
         if source != settings.production_source and order["account_id"] not in settings.partners.get(source, []):
