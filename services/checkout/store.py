@@ -1,7 +1,6 @@
 """SQL of the checkout service (plain queries, one function per need)."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -109,7 +108,3 @@ def order_summary(row: asyncpg.Record) -> dict[str, Any]:
         "renewal_stopped_after": row["renewal_stopped_after"],
         "renewal_paused": row["renewal_paused"],
     }
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=str)

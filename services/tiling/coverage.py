@@ -227,17 +227,13 @@ async def commit(rt: Runtime, conn: asyncpg.Connection, msg: CommitCoverage) -> 
 
 def effects(rt: Runtime) -> dict:
     async def on_reserve(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await reserve(rt, conn, inc.message)
+        await reserve(rt, conn, inc.message_as(ReserveCoverage))
 
     async def on_release(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await release(rt, conn, inc.message)
+        await release(rt, conn, inc.message_as(ReleaseCoverage))
 
     async def on_commit(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await commit(rt, conn, inc.message)
+        await commit(rt, conn, inc.message_as(CommitCoverage))
 
     return {ReserveCoverage.TYPE: on_reserve, ReleaseCoverage.TYPE: on_release, CommitCoverage.TYPE: on_commit}
-
-
-def owned_by_cell(result: Deduplication) -> dict[int, DateSet]:
-    return {o.cell.key: o.owned for o in result.outcomes if o.owned}
 
