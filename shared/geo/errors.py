@@ -27,6 +27,7 @@ AREA_TOO_LARGE = "area_too_large"  # total geodesic area over the per-item limit
 XML_EXTERNAL_ENTITY = "xml_external_entity"  # DOCTYPE / ENTITY in KML or GML: refused unparsed
 CRS_UNKNOWN = "crs_unknown"  # declared CRS cannot be understood or reprojected
 INCOMPLETE_SHAPEFILE = "incomplete_shapefile"  # a bare .shp (sidecars missing): upload a .zip
+UNSAFE_ARCHIVE_PATH = "unsafe_archive_path"  # an archive member named with .. or an absolute path
 
 ERROR_CODES: tuple[str, ...] = (
     UNKNOWN_FORMAT,
@@ -46,6 +47,7 @@ ERROR_CODES: tuple[str, ...] = (
     XML_EXTERNAL_ENTITY,
     CRS_UNKNOWN,
     INCOMPLETE_SHAPEFILE,
+    UNSAFE_ARCHIVE_PATH,
 )
 
 # Size limits are "payload too large"; everything else is "unprocessable content".

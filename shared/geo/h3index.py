@@ -119,8 +119,15 @@ def _near(cells: list[str], geoms: np.ndarray, metres: float) -> list[str]:
     hit[idx[inside]] = True
     idx = np.flatnonzero(~hit)
     if len(idx):
-        lat = np.abs(shapely.bounds(geoms)[:, 1::2]).max(axis=1) + metres / _M_PER_DEG
+        bounds = shapely.bounds(geoms)
+        lat = np.abs(bounds[:, 1::2]).max(axis=1) + metres / _M_PER_DEG
         dist = metres / (_M_PER_DEG * np.cos(np.radians(np.minimum(lat, _MAX_COS_LAT))))
+        # near the antimeridian a cell may lie just across it: also look from the other side
+        west = bounds[:, 0] - dist < -180.0
+        east = bounds[:, 2] + dist > 180.0
+        geoms = np.concatenate([geoms, shapely.transform(geoms[west], lambda c: c + [360.0, 0.0]),
+                                shapely.transform(geoms[east], lambda c: c - [360.0, 0.0])])
+        dist = np.concatenate([dist, dist[west], dist[east]])
         _, found = shapely.STRtree(shapes[idx]).query(geoms, predicate="dwithin", distance=dist)
         hit[idx[found]] = True
     return [c for c, h in zip(cells, hit) if h]

@@ -8,7 +8,11 @@ coordinate; everything else is left to :mod:`shared.geo.rules`.
 
 Security: XML (KML, GML) is parsed with ``defusedxml`` and any DOCTYPE/ENTITY is refused before
 GDAL sees the document; archives are checked against the uncompressed-size and ratio limits
-and extracted with bounded reads under sanitised names (no zip-slip); GDAL only ever sees
+and extracted with bounded reads under sanitised names; a member named with ``..`` or an
+absolute path is refused (no zip-slip, and no guessing what such an archive meant). Archives
+nested in archives (a zipped shapefile inside a .zip, a KMZ inside a .zip) are read, up to
+``max_archive_depth`` levels, all drawing on one ``max_uncompressed_bytes`` budget for the
+whole upload, so nesting cannot multiply the allowance. GDAL only ever sees
 formats on an allow-list (GeoPackage, FlatGeobuf, GML, shapefile, MapInfo, FileGDB), never
 arbitrary bytes (a VRT could otherwise make it read local files).
 """
@@ -37,6 +41,7 @@ from .errors import (
     INVALID_RING,
     UNKNOWN_FORMAT,
     UNREADABLE,
+    UNSAFE_ARCHIVE_PATH,
     W_MISSING_PRJ,
     XML_EXTERNAL_ENTITY,
     AoiError,
@@ -68,6 +73,7 @@ _GEOJSON_GEOMETRY_TYPES = {"point", "multipoint", "linestring", "multilinestring
 # Members of an archive we read; anything else (styles, images, metadata) is ignored.
 _GDAL_EXTS = {".shp", ".gpkg", ".fgb", ".gml", ".tab", ".mif"}
 _TEXT_EXTS = {".geojson", ".json", ".wkt", ".txt", ".kml"}
+_ARCHIVE_EXTS = {".zip", ".kmz"}
 _SIDECAR_EXTS = {".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xsd", ".gfs",
                  ".dat", ".id", ".map", ".ind"}
 
@@ -79,6 +85,7 @@ class Limits:
     max_upload_bytes: int = 20 * 1024 * 1024
     max_uncompressed_bytes: int = 200 * 1024 * 1024
     max_compression_ratio: float = 100.0  # per member, for members above 1 MiB uncompressed
+    max_archive_depth: int = 3  # the upload, an archive in it, and one in that
     max_parts: int = 1000
     max_vertices: int = 1_000_000
     max_total_area_km2: float = 1_000_000.0
@@ -91,6 +98,24 @@ class Layer:
     geometries: list[BaseGeometry]
     crs: str | None = None
     name: str = ""
+
+
+class _Budget:
+    """What is left of ``max_uncompressed_bytes`` for one upload, shared by every archive
+    nested in it."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limit = limits.max_uncompressed_bytes
+        self.left = limits.max_uncompressed_bytes
+
+    def refuse(self, actual: int | None = None) -> AoiError:
+        seen = f"to {actual:,} bytes" if actual is not None else "beyond that"
+        return AoiError(ARCHIVE_TOO_LARGE,
+                        f"The archive expands {seen}, over the limit of {self.limit:,} bytes "
+                        f"(max_uncompressed_bytes, one budget for the upload and every archive "
+                        f"nested in it); upload a smaller area or split the file.",
+                        where={"limit": "max_uncompressed_bytes", "value": self.limit,
+                               **({"actual": actual} if actual is not None else {})})
 
 
 @dataclass
@@ -107,7 +132,7 @@ class Decoded:
 
 
 def read_aoi(data: bytes | str, *, filename: str | None = None, content_type: str | None = None,
-             limits: Limits = Limits()) -> Decoded:
+             limits: Limits = Limits(), _budget: _Budget | None = None, _depth: int = 0) -> Decoded:
     """Detect the format of ``data`` from its content and decode it.
 
     Raises :class:`AoiError` (``unknown_format``, ``unreadable``, ``empty_input``,
@@ -118,7 +143,7 @@ def read_aoi(data: bytes | str, *, filename: str | None = None, content_type: st
         return _read_text(data, ext, content_type)
     raw = bytes(data)
     if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return _read_zip(raw, limits)
+        return _read_zip(raw, limits, _budget or _Budget(limits), _depth + 1)
     if raw.startswith(b"SQLite format 3\x00"):
         return Decoded(GPKG, _read_gdal_bytes(raw, "GeoPackage", ext=".gpkg"))
     if raw.startswith(b"fgb\x03"):
@@ -561,25 +586,37 @@ def _kml_coords(text: str) -> np.ndarray:
 # archives (zipped shapefiles, KMZ, zipped GeoPackage/GML/...)
 
 
-def _read_zip(raw: bytes, limits: Limits) -> Decoded:
+def _unsafe_name(name: str) -> bool:
+    parts = re.split(r"[\\/]+", name)
+    return (name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) is not None
+            or ".." in parts)
+
+
+def _read_zip(raw: bytes, limits: Limits, budget: _Budget, depth: int) -> Decoded:
+    if depth > limits.max_archive_depth:
+        raise AoiError(ARCHIVE_TOO_LARGE,
+                       f"The upload nests archives more than {limits.max_archive_depth} deep "
+                       f"(max_archive_depth); unpack the inner archives and upload their files.",
+                       where={"limit": "max_archive_depth", "value": limits.max_archive_depth})
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
         infos = [i for i in zf.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise AoiError(UNREADABLE, f"The zip archive is damaged ({_short(exc)}).") from None
+    unsafe = next((i.filename for i in infos if _unsafe_name(i.filename)), None)
+    if unsafe is not None:
+        raise AoiError(UNSAFE_ARCHIVE_PATH,
+                       f"The archive holds a file named \"{unsafe[:120]}\", a path that points "
+                       f"outside the archive (.. or an absolute path); zip the files again from "
+                       f"their folder.", where={"member": unsafe[:200]})
     infos = [i for i in infos
              if not (i.filename.startswith("__MACOSX/") or os.path.basename(i.filename)
                      .startswith("._"))]
     wanted = [i for i in infos if _ext(i.filename) in _GDAL_EXTS | _TEXT_EXTS | _SIDECAR_EXTS
-              or ".gdb/" in i.filename.lower()]
+              | _ARCHIVE_EXTS or ".gdb/" in i.filename.lower()]
     total = sum(i.file_size for i in wanted)
-    if total > limits.max_uncompressed_bytes:
-        raise AoiError(ARCHIVE_TOO_LARGE,
-                       f"The archive expands to {total:,} bytes, over the limit of "
-                       f"{limits.max_uncompressed_bytes:,} bytes (max_uncompressed_bytes); "
-                       f"upload a smaller area or split the file.",
-                       where={"limit": "max_uncompressed_bytes",
-                              "value": limits.max_uncompressed_bytes, "actual": total})
+    if total > budget.left:
+        raise budget.refuse(budget.limit - budget.left + total)
     for i in wanted:
         ratio = i.file_size / max(i.compress_size, 1)
         if i.file_size > 1024 * 1024 and ratio > limits.max_compression_ratio:
@@ -588,7 +625,6 @@ def _read_zip(raw: bytes, limits: Limits) -> Decoded:
                            f"{limits.max_compression_ratio:,.0f}, max_compression_ratio); this "
                            f"looks like a zip bomb and is refused.",
                            where={"limit": "max_compression_ratio", "member": i.filename})
-    budget = [limits.max_uncompressed_bytes]
 
     def read_member(info: zipfile.ZipInfo) -> bytes:
         # Headers can lie about sizes: count what really comes out.
@@ -599,13 +635,9 @@ def _read_zip(raw: bytes, limits: Limits) -> Decoded:
                     chunk = fh.read(1 << 20)
                     if not chunk:
                         break
-                    budget[0] -= len(chunk)
-                    if budget[0] < 0:
-                        raise AoiError(ARCHIVE_TOO_LARGE,
-                                       f"The archive expands beyond the limit of "
-                                       f"{limits.max_uncompressed_bytes:,} bytes "
-                                       f"(max_uncompressed_bytes).",
-                                       where={"limit": "max_uncompressed_bytes"})
+                    budget.left -= len(chunk)
+                    if budget.left < 0:
+                        raise budget.refuse()
                     chunks.append(chunk)
         except AoiError:
             raise
@@ -619,24 +651,30 @@ def _read_zip(raw: bytes, limits: Limits) -> Decoded:
     gdbs = sorted({i.filename[:i.filename.lower().index(".gdb/") + 4] for i in wanted
                    if ".gdb/" in i.filename.lower()})
     texts = [i for i in wanted if _ext(i.filename) in {".geojson", ".json", ".wkt", ".txt"}]
-    if kmls and not gdal_main and not gdbs:
+    archives = [i for i in wanted if _ext(i.filename) in _ARCHIVE_EXTS]
+    if kmls and not gdal_main and not gdbs and not archives:
         # KMZ: doc.kml at the root by convention, else every .kml found.
         decoded = Decoded(KMZ)
         for info in kmls:
             sub = _read_xml(read_member(info))
             decoded.layers.extend(sub.layers)
         return decoded
-    if not gdal_main and not gdbs and not texts:
+    if not gdal_main and not gdbs and not texts and not archives and not kmls:
         raise AoiError(EMPTY_INPUT if not infos else UNKNOWN_FORMAT,
                        "The archive holds no file we can read (.shp with its .shx/.dbf/.prj, "
                        ".gpkg, .gml, .fgb, .kml, .geojson, .wkt).")
     shp_only = all(_ext(i.filename) == ".shp" for i in gdal_main) and not gdbs
-    decoded = Decoded(SHAPEFILE_ZIP if gdal_main and shp_only and not texts else ZIP)
-    for info in texts:
+    decoded = Decoded(SHAPEFILE_ZIP if gdal_main and shp_only and not texts and not archives
+                      else ZIP)
+    for info in texts + archives + (kmls if archives and not gdal_main and not gdbs else []):
         member = read_member(info)
         if _ext(info.filename) == ".json" and not member.strip():
             continue
-        sub = read_aoi(member, filename=info.filename, limits=limits)
+        if _ext(info.filename) == ".kml":
+            sub = _read_xml(member)
+        else:  # a text member may itself be an archive: same budget, one level deeper
+            sub = read_aoi(member, filename=info.filename, limits=limits, _budget=budget,
+                           _depth=depth)
         decoded.layers.extend(sub.layers)
         decoded.warnings.extend(sub.warnings)
     if gdal_main or gdbs:

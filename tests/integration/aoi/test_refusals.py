@@ -106,8 +106,17 @@ async def test_bare_shp_is_refused_as_incomplete_shapefile(aoi, stored, unique, 
     assert ".zip" in body["detail"]
 
 
+async def test_zip_member_outside_the_archive_is_refused_naming_it(aoi, stored, unique, tmp_path):
+    members = shapefile_members(tmp_path, "fields", [shapely.box(10, 50, 10.1, 50.1)])
+    evil = zip_bytes({**members, "../../etc/passwd": b"root:x:0:0"})
+    body = await _refused(aoi, stored, f"acct-{unique}", 422, "unsafe_archive_path",
+                          files={"file": ("aoi.zip", evil, "application/zip")})
+    assert body["where"]["member"] == "../../etc/passwd" and "../../etc/passwd" in body["detail"]
+
+
 def test_every_code_that_http_can_provoke_has_a_test():
-    covered = set(TEXT_CASES) | {"upload_too_large", "archive_too_large", "incomplete_shapefile"}
+    covered = set(TEXT_CASES) | {"upload_too_large", "archive_too_large", "incomplete_shapefile",
+                                 "unsafe_archive_path"}
     assert covered == set(ERROR_CODES)
 
 

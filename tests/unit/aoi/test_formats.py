@@ -272,10 +272,76 @@ def test_bare_shp_without_sidecars_is_refused(tmp_path):
     refused(E.INCOMPLETE_SHAPEFILE, members["bare.shp"], filename="bare.shp")
 
 
-def test_zip_member_paths_cannot_escape(tmp_path):
-    members = _shapefile_members(tmp_path, "evil", [BOX])
-    aoi = import_aoi(_zip({f"../../{k}": v for k, v in members.items()}))
+@pytest.mark.parametrize("name", ["../../etc/passwd", "../../evil.shp", "shapes/../../evil.shp",
+                                  "/etc/passwd", "/tmp/evil.shp", "C:/Windows/evil.shp",
+                                  "..\\..\\evil.shp"])
+def test_zip_member_paths_leaving_the_archive_are_refused_naming_the_member(tmp_path, name):
+    members = _shapefile_members(tmp_path, "fields", [BOX])
+    err = refused(E.UNSAFE_ARCHIVE_PATH, _zip({**members, name: b"root:x:0:0"}))
+    assert err.status == 422 and err.where["member"] == name and name in err.message
+    assert not os.path.exists("/tmp/evil.shp")
+
+
+def test_a_dotted_name_that_stays_inside_is_not_a_traversal(tmp_path):
+    members = _shapefile_members(tmp_path, "fields", [BOX])
+    aoi = import_aoi(_zip({f"v1..2/{k}": v for k, v in members.items()}))
     assert len(aoi.parts) == 1
+
+
+# --- archives in archives: one unpack budget for the whole upload -----------------------------
+
+
+def _padded_box(w: float) -> bytes:
+    """A GeoJSON box 0.1 deg wide at longitude ``w``, padded to 400,000 bytes with spaces."""
+    doc = json.dumps({"type": "Polygon", "coordinates": [box_ring(w, 50.0, w + 0.1, 50.1)]})
+    return doc.encode() + b" " * (400_000 - len(doc))
+
+
+def _nested(levels: int) -> bytes:
+    """A zip holding a 400,000-byte GeoJSON and the next level's zip; the innermost holds only
+    its GeoJSON."""
+    inner = _zip({"c0.geojson": _padded_box(10.0)})
+    for k in range(1, levels):
+        inner = _zip({f"c{k}.geojson": _padded_box(10.0 + k), f"level{k}.zip": inner})
+    return inner
+
+
+def test_legal_nesting_imports_every_level(tmp_path):
+    fields = _zip(_shapefile_members(tmp_path, "fields", [shapely.box(12.0, 50.0, 12.1, 50.1)]))
+    kmz = _zip({"doc.kml": ('<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark>'
+                            f'{_kml_poly(box_ring(13.0, 50.0, 13.1, 50.1))}</Placemark></kml>').encode()})
+    aoi = import_aoi(_zip({"export/fields.zip": fields, "export/site.kmz": kmz,
+                           "deep.zip": _nested(2)}))
+    # the shapefile, the KMZ and both levels of deep.zip: four boxes of 79.66 km²
+    assert sorted(round(p.bbox[0], 1) for p in aoi.parts) == [10.0, 11.0, 12.0, 13.0]
+    assert aoi.totals.area_km2 == pytest.approx(4 * BOX_KM2, abs=0.05)
+
+
+def test_zip_in_zip_in_zip_draws_on_one_budget():
+    from shared.geo import Limits
+
+    # three levels each unpack 400,000 bytes plus the next level's few kB: each level alone is
+    # under 1,000,000 bytes, together they are 1.2 MB, over it
+    data = _nested(3)
+    assert len(import_aoi(data, limits=Limits(max_uncompressed_bytes=1_300_000)).parts) == 3
+    err = refused(E.ARCHIVE_TOO_LARGE, data, limits=Limits(max_uncompressed_bytes=1_000_000))
+    assert err.status == 413 and err.where["limit"] == "max_uncompressed_bytes"
+    assert "nested" in err.message and "1,000,000" in err.message
+
+
+def test_archives_nested_deeper_than_the_limit_are_refused():
+    err = refused(E.ARCHIVE_TOO_LARGE, _nested(4))
+    assert err.where == {"limit": "max_archive_depth", "value": 3}
+    assert "max_archive_depth" in err.message
+
+
+def test_a_zip_disguised_as_a_text_member_shares_the_budget():
+    from shared.geo import Limits
+
+    # the inner zip named .json is read as an archive too, on the same budget
+    data = _zip({"a.geojson": _padded_box(10.0), "b.json": _zip({"c.geojson": _padded_box(11.0)})})
+    assert len(import_aoi(data, limits=Limits(max_uncompressed_bytes=900_000)).parts) == 2
+    refused(E.ARCHIVE_TOO_LARGE, data, limits=Limits(max_uncompressed_bytes=700_000))
 
 
 # --- zip bombs -------------------------------------------------------------------------------
