@@ -69,6 +69,7 @@ def overlap_cells(geom: BaseGeometry, res: int = RESOLUTION) -> set[str]:
 _DESCENDANT_REACH = 4.0
 _FINAL_SLACK = 0.1
 _M_PER_DEG = 111_320.0
+_FEW_POLYGONS, _FEW_VERTICES = 16, 2_000
 _MAX_COS_LAT = 85.0  # AOIs end at 84 N / 80 S; nearer the poles a degree of longitude is ~0
 
 
@@ -170,7 +171,10 @@ def cover_cells(geom: BaseGeometry, res: int = RESOLUTION) -> set[str]:
 def aoi_cells(geom: BaseGeometry, res: int = RESOLUTION) -> list[str]:
     """The stored covering of an AOI: overlap cells plus their neighbour ring, compacted,
     sorted (deterministic)."""
-    core = cover_cells(geom, res)
+    # H3's fill is quicker for a handful of simple polygons (a field, a box); both give a
+    # superset of the same overlap cells
+    few = len(_polygons(geom)) <= _FEW_POLYGONS and shapely.get_num_coordinates(geom) <= _FEW_VERTICES
+    core = overlap_cells(geom, res) if few else cover_cells(geom, res)
     dilated: set[str] = set(core)
     for c in core:
         dilated.update(h3.grid_disk(c, 1))
