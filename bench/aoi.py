@@ -109,7 +109,8 @@ def bench_big(vertices: int, repeat: int) -> None:
     print(f"(a) MultiPolygon of {n:,} vertices, {len(geom.geoms)} polygons, {area_lib:,.2f} km² "
           f"(floor's area {area_floor:,.2f} km²); best of {repeat}")
     print(f"    floor: shapely is_valid + pyproj geodesic area   {t_floor * 1e3:8.1f} ms")
-    print(f"    import_geometry (validate+normalise+report)     {t_geom * 1e3:8.1f} ms   ratio {t_geom / t_floor:5.2f}x")
+    print(f"    import_geometry (validate+normalise+report)     {t_geom * 1e3:8.1f} ms   "
+          f"ratio {t_geom / t_floor:5.2f}x")
     print(f"    floor + shapely.from_wkt                          {t_floor_wkt * 1e3:8.1f} ms")
     print(f"    import_aoi(WKT text, {len(wkt) / 1e6:.1f} MB)                   {t_wkt * 1e3:8.1f} ms   "
           f"ratio {t_wkt / t_floor_wkt:5.2f}x")
@@ -121,7 +122,7 @@ def bench_big(vertices: int, repeat: int) -> None:
 def field_wkts(count: int) -> list[str]:
     rng = np.random.default_rng(11)
     out = []
-    for i in range(count):
+    for _ in range(count):
         cx, cy = rng.uniform(5, 15), rng.uniform(45, 55)
         out.append(shapely.to_wkt(noisy_field(rng, cx, cy, 0.006, 23), rounding_precision=6))
     return out

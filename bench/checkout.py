@@ -70,7 +70,8 @@ async def main() -> None:
                                                 headers=admin)
                 cart = (await s["cart"].client.post("/v1/carts", json={}, headers=h)).json()["id"]
                 guid = CellId(33, False, 10 + i // 256, 100, minitile=i % 256).guid
-                r = await s["cart"].client.post(f"/v1/carts/{cart}/items", json={"minitile_guids": [guid], **ITEM}, headers=h)
+                r = await s["cart"].client.post(f"/v1/carts/{cart}/items", json={"minitile_guids": [guid], **ITEM},
+                                                headers=h)
                 r.raise_for_status()
                 carts.append((cart, h))
             latencies: list[float] = []
@@ -100,8 +101,10 @@ async def main() -> None:
             await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - start
             print(f"checkouts: {a.checkouts} at a target of {a.rate}/s -> outcomes {outcomes}")
-            print(f"sustained: {a.checkouts / elapsed:.2f} checkouts/s over {elapsed:.1f} s (all five services, one machine)")
-            print(f"latency POST -> completed: p50 {pct(latencies, 50) * 1000:.0f} ms  p99 {pct(latencies, 99) * 1000:.0f} ms"
+            print(f"sustained: {a.checkouts / elapsed:.2f} checkouts/s over {elapsed:.1f} s "
+                  "(all five services, one machine)")
+            print(f"latency POST -> completed: p50 {pct(latencies, 50) * 1000:.0f} ms  "
+                  f"p99 {pct(latencies, 99) * 1000:.0f} ms"
                   f"  mean {statistics.mean(latencies) * 1000:.0f} ms")
             print("per consumer (mean ms per message: apply in the inbox transaction / offset commit):")
             for name, svc in s.items():

@@ -105,7 +105,8 @@ async def bare_latency(topic, rate, seconds):
 
     async def one(i):
         t = time.perf_counter()
-        fut = await producer.send(topic, value=json.dumps({"key": f"k{i % 50}", "seq": i}).encode(), key=f"k{i % 50}".encode())
+        fut = await producer.send(topic, value=json.dumps({"key": f"k{i % 50}", "seq": i}).encode(),
+                                  key=f"k{i % 50}".encode())
         await fut
         lat.append((time.perf_counter() - t) * 1000)
 
@@ -144,8 +145,10 @@ async def main() -> None:
         lat, achieved = await outbox_latency(pool, schema, topic, a.rate, a.seconds)
         blat = await bare_latency(topic, a.rate, a.seconds)
         print(f"latency at {a.rate:.0f}/s for {a.seconds:.0f}s (achieved {achieved:.0f}/s):")
-        print(f"  outbox commit->ack   p50 {pct(lat, 50):7.1f} ms   p99 {pct(lat, 99):7.1f} ms   mean {statistics.mean(lat):6.1f} ms")
-        print(f"  bare   send->ack     p50 {pct(blat, 50):7.1f} ms   p99 {pct(blat, 99):7.1f} ms   mean {statistics.mean(blat):6.1f} ms")
+        print(f"  outbox commit->ack   p50 {pct(lat, 50):7.1f} ms   p99 {pct(lat, 99):7.1f} ms   "
+              f"mean {statistics.mean(lat):6.1f} ms")
+        print(f"  bare   send->ack     p50 {pct(blat, 50):7.1f} ms   p99 {pct(blat, 99):7.1f} ms   "
+              f"mean {statistics.mean(blat):6.1f} ms")
         print(f"  ratio p50 outbox/bare {pct(lat, 50) / pct(blat, 50):.1f}x, p99 {pct(lat, 99) / pct(blat, 99):.1f}x")
     finally:
         await pool.close()

@@ -10,7 +10,8 @@
     then a second process sends ``POST /v1/estimates`` at a steady open-loop rate (default 100/s) and
     reports latency p50/p90/p99/max, measured from each request's scheduled send time (so a stall
     delays the requests queued behind it too, no coordinated omission), and the error count.
-Each part prints a baseline measured in the same run. Prints figures; asserts nothing. Needs the local Kafka and Postgres (`make setup`).
+Each part prints a baseline measured in the same run. Prints figures; asserts nothing. Needs the local
+Kafka and Postgres (`make setup`).
 """
 from __future__ import annotations
 
@@ -133,16 +134,19 @@ async def quote_storage(n: int = 200) -> None:
     request = json.dumps(body)
     parsed, _ = parse_json_body(request)
     [(_, item)] = parse_estimate_request(parsed).items
-    result = estimate([pricing_item_from_payload(item, label="item", cells=grid_cells(item))], checkout_day=date(2026, 1, 15))
+    result = estimate([pricing_item_from_payload(item, label="item", cells=grid_cells(item))],
+                      checkout_day=date(2026, 1, 15))
     response = orjson.dumps(estimate_payload(result)).decode()
     database = await infra.fresh_database(DSN)
     conn = await asyncpg.connect(database)
     try:
         pid = await conn.fetchval("SELECT pg_backend_pid()")
         local = Path(f"/proc/{pid}/stat").exists()
-        print(f"Quote storage ({len(request) // 1024} KiB request + {len(response) // 1024} KiB response, {n} inserts each"
+        print(f"Quote storage ({len(request) // 1024} KiB request + {len(response) // 1024} KiB response, "
+              f"{n} inserts each"
               f"{', server CPU read from /proc' if local else ''}):")
-        for name, typ, lz4 in (("baseline: json columns, pglz", "json", False), ("service: text columns, lz4", "text", True)):
+        for name, typ, lz4 in (("baseline: json columns, pglz", "json", False),
+                               ("service: text columns, lz4", "text", True)):
             await conn.execute(f"CREATE TABLE q (id uuid PRIMARY KEY, request {typ} NOT NULL, response {typ} NOT NULL)")
             if lz4:
                 await conn.execute("ALTER TABLE q ALTER COLUMN request SET COMPRESSION lz4, "
@@ -275,7 +279,8 @@ async def over_http(rate: float, seconds: float) -> None:
         service_cpu = _cpu_seconds(svc.proc.pid) - cpu_before
         lat = result["latencies"]
         print(f"Over HTTP (pricing as its own process, load from a second process, {rate:.0f} req/s open loop "
-              f"for {seconds:.0f} s; request ~{len(json.dumps(payload())) // 1024} KiB; each quote stored in Postgres):")
+              f"for {seconds:.0f} s; request ~{len(json.dumps(payload())) // 1024} KiB; "
+              "each quote stored in Postgres):")
         show("POST /v1/estimates", lat)
         p99 = pct(lat, 99)
         print(f"  aim: p99 under 100 ms at 100 req/s -> p99 {p99:.1f} ms at {rate:.0f} req/s: "
@@ -283,7 +288,8 @@ async def over_http(rate: float, seconds: float) -> None:
         print(f"  achieved {result['n'] / result['elapsed']:.1f} req/s; statuses {result['statuses']}; "
               f"errors {result['errors']} {result['kinds'] or ''}; mean {statistics.mean(lat):.1f} ms")
         done = sum(result["statuses"].values()) + 5
-        print(f"  service CPU {service_cpu:.1f} s for {done} requests = {service_cpu / done * 1000:.1f} ms CPU per request "
+        print(f"  service CPU {service_cpu:.1f} s for {done} requests = "
+              f"{service_cpu / done * 1000:.1f} ms CPU per request "
               f"(its one event loop saturates near {done / service_cpu:.0f} req/s on one core)")
         print(f"  load process CPU {result['cpu']:.1f} s = {result['cpu'] / done * 1000:.1f} ms per request, "
               f"{result['connections']} kept-alive connections (it shares the {os.cpu_count()} CPUs with the service "

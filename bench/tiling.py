@@ -78,13 +78,15 @@ def naive_baseline(aoi, size=3200, row_stride=10):
 
 def bench_cover():
     print("== minitile cover of a France-sized AOI ==")
-    print(f"AOI: {len(FRANCE.exterior.coords) - 1}-vertex outline, geodesic area {geodesic_area_m2(FRANCE) / 1e6:,.0f} km²")
+    print(f"AOI: {len(FRANCE.exterior.coords) - 1}-vertex outline, "
+          f"geodesic area {geodesic_area_m2(FRANCE) / 1e6:,.0f} km²")
     cover(FRANCE, Level.MINITILE)  # warm the caches (transformers, band polygons)
     t_min, t_med, cov = best_of(lambda: cover(FRANCE, Level.MINITILE))
     n = len(cov)
     per_zone = ", ".join(f"{z.label} {len(z):,}" for z in cov.zones)
     print(f"grid cover:   {n:,} minitiles ({per_zone}; overlap strips counted per zone)")
-    print(f"              best {t_min * 1e3:.1f} ms, median {t_med * 1e3:.1f} ms (numpy arrays of cell keys + overlap areas)")
+    print(f"              best {t_min * 1e3:.1f} ms, median {t_med * 1e3:.1f} ms "
+          "(numpy arrays of cell keys + overlap areas)")
     t_guid, _, guids = best_of(lambda: [g for z in cov.zones for g in z.guids()], repeat=3)
     print(f"              + GUID strings for all cells: {t_guid * 1e3:.1f} ms ({len(guids):,})")
 
@@ -93,13 +95,16 @@ def bench_cover():
         counts[res] = len(h3.geo_to_cells(FRANCE, res))
     res = min(counts, key=lambda r: abs(math.log(counts[r] / n)))
     h_min, h_med, cells = best_of(lambda: h3.geo_to_cells(FRANCE, res))
-    print(f"h3 res {res}:     {len(cells):,} cells (res counts {counts}); best {h_min * 1e3:.1f} ms, median {h_med * 1e3:.1f} ms")
-    print(f"              ratio grid/h3 (time): {t_min / h_min:.2f}x; per cell: {(t_min / n) / (h_min / len(cells)):.2f}x")
+    print(f"h3 res {res}:     {len(cells):,} cells (res counts {counts}); "
+          f"best {h_min * 1e3:.1f} ms, median {h_med * 1e3:.1f} ms")
+    print(f"              ratio grid/h3 (time): {t_min / h_min:.2f}x; "
+          f"per cell: {(t_min / n) / (h_min / len(cells)):.2f}x")
     print(f"              ratio grid+GUIDs/h3: {(t_min + t_guid) / h_min:.2f}x")
 
     stride = 10
     nv_t, nv_found, tested = naive_baseline(FRANCE, row_stride=stride)
-    print(f"naive:        per-cell shapely.intersects, every {stride}th lattice row timed ({tested:,} boxes), extrapolated:")
+    print(f"naive:        per-cell shapely.intersects, every {stride}th lattice row timed ({tested:,} boxes), "
+          "extrapolated:")
     print(f"              ~{nv_t:.2f} s for ~{nv_found:,} minitiles (intersects also counts edge-touching cells)")
     print(f"              ratio naive/grid: {nv_t / t_min:.0f}x")
 
@@ -122,7 +127,8 @@ def bench_dedup():
         ledger.hold(f"order-{i}", [held[-1]])
     ledger.dates_of(np.array([0], dtype=np.int64))  # settle the index
     t_build = time.perf_counter() - t
-    print(f"ledger:       {ledger.owned_cells():,} owned cells in 1,000 groups, built/indexed in {t_build * 1e3:.0f} ms")
+    print(f"ledger:       {ledger.owned_cells():,} owned cells in 1,000 groups, "
+          f"built/indexed in {t_build * 1e3:.0f} ms")
     print("              storage: 1,000 rows of (8-byte keys x 1,000 + one ~46-byte date bitmap)")
 
     # the order: 800 minitiles (half of them owned) + 200 tiles of the same area

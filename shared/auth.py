@@ -27,12 +27,14 @@ class TokenVerifier:
         self.key, self.issuer = public_key_pem, issuer
 
     @classmethod
-    def from_file(cls, path: Path, issuer: str) -> "TokenVerifier":
+    def from_file(cls, path: Path, issuer: str) -> TokenVerifier:
         return cls(Path(path).read_bytes(), issuer)
 
     def verify(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.lower().startswith("bearer "):
-            raise Problem(401, "unauthenticated", "send Authorization: Bearer <token> (mint one locally: python -m shared.auth mint --account <id>)")
+            raise Problem(401, "unauthenticated",
+                          "send Authorization: Bearer <token> "
+                          "(mint one locally: python -m shared.auth mint --account <id>)")
         token = authorization.split(" ", 1)[1].strip()
         try:
             claims = jwt.decode(token, self.key, algorithms=["RS256"], issuer=self.issuer,

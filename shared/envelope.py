@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -24,7 +24,7 @@ class Envelope:
     source: str
     subject: str
     id: uuid.UUID = field(default_factory=uuid.uuid4)
-    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlation_id: str | None = None
     traceparent: str | None = None
 
@@ -43,7 +43,7 @@ class Envelope:
         return h
 
     @classmethod
-    def from_headers(cls, headers: dict[str, str]) -> "Envelope":
+    def from_headers(cls, headers: dict[str, str]) -> Envelope:
         def need(name: str) -> str:
             value = headers.get(name)
             if not value:
@@ -58,7 +58,7 @@ class Envelope:
             raise EnvelopeError(f"header ce_id {headers['ce_id']!r} is not a UUID") from None
         raw_time = headers.get("ce_time")
         try:
-            when = datetime.fromisoformat(raw_time.replace("Z", "+00:00")) if raw_time else datetime.now(timezone.utc)
+            when = datetime.fromisoformat(raw_time.replace("Z", "+00:00")) if raw_time else datetime.now(UTC)
         except ValueError:
             raise EnvelopeError(f"header ce_time {raw_time!r} is not an RFC 3339 time") from None
         return cls(

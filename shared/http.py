@@ -89,7 +89,8 @@ class ObserveMiddleware:
             if nul is not None:
                 await _send_problem(send_with_id, Problem(
                     422, "invalid_text", f"query parameter {nul!r} contains a NUL character, which cannot be stored "
-                                         "or searched for", errors=[{"field": nul, "message": "contains a NUL character"}]),
+                                         "or searched for",
+                                         errors=[{"field": nul, "message": "contains a NUL character"}]),
                     scope.get("path", ""))
                 return
             await self.app(scope, receive, send_with_id)
@@ -224,7 +225,8 @@ def create_app(
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(Problem(500, "internal_error", "an unexpected error occurred; it has been logged"), request)
+        return problem_response(Problem(500, "internal_error", "an unexpected error occurred; it has been logged"),
+                                request)
 
     _document_problems(app)
 
@@ -236,7 +238,8 @@ def create_app(
     async def readyz():
         checks = await readiness(app) if readiness else {}
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
+                            status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics():

@@ -1,4 +1,5 @@
-"""Image schedules (shared by pricing, tiling and checkout): which dates an item's imagery is produced for, and which month pays for them.
+"""Image schedules (shared by pricing, tiling and checkout): which dates an item's imagery is
+produced for, and which month pays for them.
 
 A day ``d`` is scheduled when ``(d − reference) mod frequency == 0`` and ``d`` lies in the
 window ``from … to`` (inclusive; ``to`` null = recurring, no end). The reference date defaults
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import total_ordering
 
 __all__ = ["ChargePeriod", "Month", "Schedule", "charge_periods"]
@@ -27,7 +28,7 @@ __all__ = ["ChargePeriod", "Month", "Schedule", "charge_periods"]
 
 def utc_today() -> date:
     """Today's date in UTC: every month boundary of the domain is a UTC one (docs/domain.md, Configuration)."""
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 @total_ordering
@@ -138,7 +139,9 @@ class ChargePeriod:
     at_checkout: bool
 
 
-def charge_periods(schedule: Schedule, checkout_day: date, *, include_next_month: bool = True) -> tuple[ChargePeriod, ...]:
+def charge_periods(
+    schedule: Schedule, checkout_day: date, *, include_next_month: bool = True
+) -> tuple[ChargePeriod, ...]:
     """Which dates are charged in which month for an item checked out on ``checkout_day``.
 
     A fixed window: one period, the checkout month, holding every date. A recurring item: the

@@ -16,30 +16,32 @@ wrapper such as {"Wkt": ...} / {"GeoJson": ...}, keys case-insensitive). Options
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from services.aoi import store
-from services.aoi.domain import aoi_report, registered_facts
 from services.aoi.domain.query import QueryError, QueryPlan, parse_bbox, parse_geometry, plan
 from services.aoi.settings import AoiSettings
+from services.aoi import work
+from services.aoi.work import Busy, Prepared, prepare
 from shared.auth import Principal, current_principal
 from shared.contracts.aoi import AoiRegistered
-from shared.geo import AoiError, ImportedAoi, import_aoi
+from shared.geo import AoiError
 from shared.geo.errors import UPLOAD_TOO_LARGE
+from shared.http import ProblemResponse
 from shared.inputs import check_text, id_issue, path_id
 from shared.problems import Problem, not_found
 
@@ -181,16 +183,29 @@ def _json_options(data: bytes, options: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def run_import(upload: Upload, settings: AoiSettings) -> ImportedAoi:
-    """shared.geo.import_aoi: small text inputs on the loop, large ones and archives in a thread."""
-    kwargs = dict(filename=upload.filename, content_type=upload.content_type, repair=upload.repair,
-                  dissolve=upload.dissolve, limits=settings.limits())
+async def run_import(request: Request, upload: Upload, *, index: bool) -> Prepared:
+    """The import (and with ``index`` the H3 cover): small text inputs on the loop, everything
+    else in the import worker processes (services.aoi.work), which raise Busy when saturated."""
+    rt = request.app.state.rt
+    settings: AoiSettings = rt.settings
+    job = dict(data=upload.data, filename=upload.filename, content_type=upload.content_type,
+               repair=upload.repair, dissolve=upload.dissolve, limits=settings.limits(), index=index)
     try:
         if len(upload.data) <= settings.inline_import_bytes and upload.data[:2] != b"PK":
-            return import_aoi(upload.data, **kwargs)
-        return await asyncio.to_thread(import_aoi, upload.data, **kwargs)
+            return prepare(**job)
+        return await work.pool().run(**job)
     except AoiError as err:
         raise _aoi_problem(err) from None
+
+
+def _busy(request: Request, busy: Busy) -> Response:
+    return ProblemResponse(busy.problem().body(str(request.url.path)), status_code=503,
+                           headers={"Retry-After": str(busy.retry_after)})
+
+
+def _json(body: dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """orjson, so the geometry passes through as the stored GeoJSON text, never parsed again."""
+    return Response(orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json")
 
 
 # ------------------------------------------------------------------------------ representations
@@ -206,17 +221,19 @@ def _public_report(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _iso(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def aoi_body(row: Any) -> dict[str, Any]:
+def aoi_body(row: Any, geometry_json: str | None = None) -> dict[str, Any]:
+    """The AOI as served; the geometry is GeoJSON text (``geometry_json``, or the row's
+    ``geometry`` selected as text), embedded as it is."""
     return {
         "id": row["id"],
         "account_id": row["account_id"],
         "name": row["name"],
         "created_at": _iso(row["created_at"]),
         "source_format": row["source_format"],
-        "geometry": row["geometry"],
+        "geometry": orjson.Fragment(geometry_json if geometry_json is not None else row["geometry"]),
         "report": row["report"],
     }
 
@@ -284,42 +301,44 @@ async def create_aoi(request: Request, principal: Principal = Depends(authentica
         existing = await store.by_idempotency_key(rt.pool, principal.account, key)
         if existing is not None:
             return _replay(existing, request_hash)
-    aoi = await run_import(upload, settings)
+    try:
+        aoi = await run_import(request, upload, index=True)
+    except Busy as busy:
+        return _busy(request, busy)
     row = _row(aoi, upload, principal.account, key, request_hash)
     async with rt.pool.acquire() as conn, conn.transaction():
         stored = await store.insert(conn, row)
         if stored is None:  # a concurrent request with the same key won
             existing = await store.by_idempotency_key(conn, principal.account, key)
             return _replay(existing, request_hash)
-        facts = registered_facts(aoi, row["h3"])
         await rt.outbox.add(conn, AoiRegistered(aoi_id=stored["id"], account_id=principal.account,
                                                 name=stored["name"], registered_at=stored["created_at"],
-                                                **facts))
-    return JSONResponse(aoi_body(stored), status_code=201, headers={"Location": f"/v1/aois/{stored['id']}"})
+                                                **aoi.facts))
+    return _json(aoi_body(stored, aoi.geometry_json), status_code=201,
+                 headers={"Location": f"/v1/aois/{stored['id']}"})
 
 
-def _replay(existing: Any, request_hash: str) -> JSONResponse:
+def _replay(existing: Any, request_hash: str) -> Response:
     if existing["request_hash"] != request_hash:
         raise Problem(422, "idempotency_key_reused",
                       "this Idempotency-Key was already used for a different AOI; use a new key for a new upload")
-    return JSONResponse(aoi_body(existing), status_code=201,
+    return _json(aoi_body(existing), status_code=201,
                         headers={"Location": f"/v1/aois/{existing['id']}", "Idempotent-Replayed": "true"})
 
 
-def _row(aoi: ImportedAoi, upload: Upload, account: str, key: str | None, request_hash: str) -> dict[str, Any]:
-    report = aoi_report(aoi)
-    h3s = report["h3"]
+def _row(aoi: Prepared, upload: Upload, account: str, key: str | None, request_hash: str) -> dict[str, Any]:
+    h3s = aoi.report["h3"]
     return {
         "id": str(uuid.uuid4()),
         "account_id": account,
         "name": upload.name,
         "source_format": aoi.source_format,
-        "geometry": aoi.to_geojson(),
-        "wkb": shapely.to_wkb(aoi.geometry),
-        "report": _public_report(report),
-        "area_km2": aoi.totals.area_km2,
-        "billable_km2": aoi.totals.billable_km2,
-        "bbox": [float(v) for v in aoi.totals.bbox],
+        "geometry": aoi.geometry_json,
+        "wkb": aoi.wkb,
+        "report": _public_report(aoi.report),
+        "area_km2": aoi.area_km2,
+        "billable_km2": aoi.billable_km2,
+        "bbox": aoi.bbox,
         "h3_resolution": h3s["resolution"],
         "h3_cells": h3s["cells"],
         "h3": h3s,
@@ -333,10 +352,13 @@ async def validate_aoi(request: Request, principal: Principal = Depends(authenti
     """The import as a dry run: the normalised geometry and report, or the refusal; nothing stored."""
     settings: AoiSettings = request.app.state.rt.settings
     upload = await read_upload(request, settings)
-    aoi = await run_import(upload, settings)
-    # a dry run has no use for the H3 cover (it only serves the stored index)
-    return JSONResponse({"valid": True, "name": upload.name, "source_format": aoi.source_format,
-                         "geometry": aoi.to_geojson(), "report": aoi.report()})
+    try:
+        # a dry run has no use for the H3 cover (it only serves the stored index)
+        aoi = await run_import(request, upload, index=False)
+    except Busy as busy:
+        return _busy(request, busy)
+    return _json({"valid": True, "name": upload.name, "source_format": aoi.source_format,
+                  "geometry": orjson.Fragment(aoi.geometry_json), "report": aoi.report})
 
 
 @router.get("/{aoi_id}")
@@ -345,7 +367,7 @@ async def get_aoi(aoi_id: str, request: Request, principal: Principal = Depends(
     row = await store.get(request.app.state.rt.pool, principal.account, aoi_id)
     if row is None:
         raise not_found("AOI", aoi_id)
-    return JSONResponse(aoi_body(row))
+    return _json(aoi_body(row))
 
 
 @router.get("")
@@ -375,7 +397,7 @@ async def search_aois(request: Request, principal: Principal = Depends(authentic
         body = json.loads(raw or b"{}")
     except (ValueError, RecursionError):
         raise Problem(422, "invalid_query_geometry", "the search body is not JSON; send "
-                                                     '{"intersects": <GeoJSON or WKT>} or {"bbox": [w, s, e, n]}') from None
+                      '{"intersects": <GeoJSON or WKT>} or {"bbox": [w, s, e, n]}') from None
     if not isinstance(body, dict):
         raise Problem(422, "invalid_query_geometry", 'send {"intersects": <GeoJSON or WKT>} or {"bbox": [w, s, e, n]}')
     bbox = body.get("bbox")
@@ -420,7 +442,7 @@ async def _overlap(rt: Any, account: str, query: QueryPlan, limit: int,
             break
         geoms = shapely.from_wkb(np.array([bytes(r["wkb"]) for r in rows], dtype=object))
         hits = shapely.intersects(geoms, prepared)
-        for r, hit in zip(rows, hits):
+        for r, hit in zip(rows, hits, strict=True):
             cursor_row = r
             after = (r["created_at"], r["id"])
             if hit:

@@ -4,7 +4,13 @@ from pathlib import Path
 from services.cart import handlers
 from services.cart.settings import CartSettings
 from shared.contracts.cart import (
-    CartCheckedOut, CartFreezeRejected, CartFrozen, CartItemAdded, CartItemRemoved, CartItemUpdated, CartReleased,
+    CartCheckedOut,
+    CartFreezeRejected,
+    CartFrozen,
+    CartItemAdded,
+    CartItemRemoved,
+    CartItemUpdated,
+    CartReleased,
 )
 from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings

@@ -98,7 +98,8 @@ def item_view(row: asyncpg.Record) -> dict[str, Any]:
     return out
 
 
-def cart_view(row: asyncpg.Record, items: list[asyncpg.Record] | None = None, item_count: int | None = None) -> dict[str, Any]:
+def cart_view(row: asyncpg.Record, items: list[asyncpg.Record] | None = None,
+              item_count: int | None = None) -> dict[str, Any]:
     status = row["status"]
     out: dict[str, Any] = {
         "id": str(row["id"]),

@@ -5,8 +5,15 @@ from services.checkout.handlers import http, production, renewals, saga
 from services.checkout.settings import CheckoutSettings
 from shared.contracts.cart import CloseCart, FreezeCart, ReleaseCart
 from shared.contracts.checkout import (
-    CheckoutCompleted, CheckoutFailed, CheckoutRequested, OrderCanceled, OrderPlaced, OrderRenewed, OrderStatusChanged,
-    RenewalFailed, RenewalStopped,
+    CheckoutCompleted,
+    CheckoutFailed,
+    CheckoutRequested,
+    OrderCanceled,
+    OrderPlaced,
+    OrderRenewed,
+    OrderStatusChanged,
+    RenewalFailed,
+    RenewalStopped,
 )
 from shared.contracts.coverage import CommitCoverage, ReleaseCoverage, ReserveCoverage
 from shared.contracts.pricing import PriceCheckout
@@ -26,6 +33,7 @@ def spec(settings: CheckoutSettings | None = None) -> ServiceSpec:
         ],
         background=[saga.expire_steps, renewals.renewal_job],
         publishes=(CheckoutRequested, CheckoutCompleted, CheckoutFailed, OrderPlaced, OrderStatusChanged,
-                   OrderCanceled, OrderRenewed, RenewalFailed, RenewalStopped, FreezeCart, ReleaseCart, CloseCart, ReserveCoverage,
+                   OrderCanceled, OrderRenewed, RenewalFailed, RenewalStopped, FreezeCart, ReleaseCart, CloseCart,
+                   ReserveCoverage,
                    ReleaseCoverage, CommitCoverage, PriceCheckout),
     )

@@ -16,7 +16,8 @@ def spec(settings: PricingSettings | None = None) -> ServiceSpec:
         routers=handlers.routers,
         consumers=[
             ConsumerSpec(name="checkout", topics=("pricing.quote.commands",), effects=handlers.checkout_effects),
-            ConsumerSpec(name="spend-ledger", topics=("checkout.order.events", "checkout.checkout.events"), effects=handlers.ledger_effects),
+            ConsumerSpec(name="spend-ledger", topics=("checkout.order.events", "checkout.checkout.events"),
+                         effects=handlers.ledger_effects),
         ],
         background=[handlers.purge_quotes],
         publishes=(CheckoutPriced, PricingRejected),

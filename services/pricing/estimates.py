@@ -44,7 +44,8 @@ def _errors_of(exc: ValidationError, prefix: str) -> list[dict[str, str]]:
     out = []
     for e in exc.errors():
         loc = ".".join(str(p) for p in e.get("loc", ()))
-        out.append({"field": f"{prefix}{loc}" if loc else (prefix.rstrip(".") or "body"), "message": e.get("msg", "invalid")})
+        out.append({"field": f"{prefix}{loc}" if loc else (prefix.rstrip(".") or "body"),
+                    "message": e.get("msg", "invalid")})
     return out
 
 

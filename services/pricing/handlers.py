@@ -60,7 +60,8 @@ async def purge_quotes(rt) -> None:
     """Background job: expired quotes are deleted after ``quote_retention_seconds``."""
     while True:
         try:
-            purged = await estimates.purge_expired_quotes(rt.pool, datetime.now(UTC), rt.settings.quote_retention_seconds)
+            purged = await estimates.purge_expired_quotes(rt.pool, datetime.now(UTC),
+                                                          rt.settings.quote_retention_seconds)
             if purged:
                 log.info("purged %d expired quotes", purged)
         except asyncio.CancelledError:

@@ -173,7 +173,8 @@ async def insert_provisional(
 async def provisional_checkouts_like(conn: asyncpg.Connection, prefix: str) -> list[str]:
     """Checkout ids with provisional rows that are ``prefix`` or start with ``prefix + ':'``."""
     rows = await conn.fetch(
-        "SELECT DISTINCT checkout_id FROM spend_provisional WHERE checkout_id = $1 OR starts_with(checkout_id, $1 || ':')",
+        "SELECT DISTINCT checkout_id FROM spend_provisional"
+        " WHERE checkout_id = $1 OR starts_with(checkout_id, $1 || ':')",
         prefix,
     )
     return [r["checkout_id"] for r in rows]

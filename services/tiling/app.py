@@ -3,8 +3,13 @@ from pathlib import Path
 
 from services.tiling import coverage, handlers
 from services.tiling.settings import TilingSettings
-from shared.contracts.coverage import T_COMMANDS
-from shared.contracts.coverage import CoverageCommitted, CoverageRejected, CoverageReleased, CoverageReserved
+from shared.contracts.coverage import (
+    T_COMMANDS,
+    CoverageCommitted,
+    CoverageRejected,
+    CoverageReleased,
+    CoverageReserved,
+)
 from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import load_settings
 

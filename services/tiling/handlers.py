@@ -113,7 +113,8 @@ class AoiFields(BaseModel):
 
 def bbox_geometry(bbox: list[float], field: str = "bbox") -> BaseGeometry:
     if len(bbox) != 4:
-        raise Problem(422, "invalid_bbox", f"{field}: expected [minLon, minLat, maxLon, maxLat], got {len(bbox)} numbers")
+        raise Problem(422, "invalid_bbox",
+                      f"{field}: expected [minLon, minLat, maxLon, maxLat], got {len(bbox)} numbers")
     w, s, e, n = bbox
     if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
         raise Problem(422, "invalid_bbox", f"{field} {bbox}: longitudes must be within -180..180 and latitudes "
@@ -136,7 +137,10 @@ async def aoi_geometry(request: Request, body: AoiFields, *, allow_bbox: bool = 
         return bbox_geometry(body.bbox), source
     if source == "aoi_id":
         return await stored_aoi(request, body.aoi_id), source
-    text = body.wkt if source == "wkt" else (body.geojson if isinstance(body.geojson, str) else json.dumps(body.geojson))
+    if source == "wkt":
+        text = body.wkt
+    else:
+        text = body.geojson if isinstance(body.geojson, str) else json.dumps(body.geojson)
     try:
         imported = await asyncio.to_thread(import_aoi, text)
     except AoiError as exc:
@@ -390,7 +394,8 @@ async def viewport(
     try:
         numbers = [float(x) for x in bbox.split(",")]
     except ValueError:
-        raise Problem(422, "invalid_bbox", f"bbox {bbox!r}: expected four numbers minLon,minLat,maxLon,maxLat") from None
+        raise Problem(422, "invalid_bbox",
+                      f"bbox {bbox!r}: expected four numbers minLon,minLat,maxLon,maxLat") from None
     geom = bbox_geometry(numbers)
     approx_tiles = geodesic_area_m2(geom) / 1e6 / 2621.44
     if approx_tiles > settings.coverage_max_viewport_tiles:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.contracts.base import Message, contract
-
 from shared.contracts.common import Renewal, SpendLine
 from shared.money import Amount
 

@@ -175,7 +175,7 @@ def _flatten(geoms: list[BaseGeometry]) -> tuple[np.ndarray, int]:
     types = shapely.get_type_id(arr)
     while (types == _COLLECTION).any():
         expanded: list = []
-        for g, t in zip(arr, types):
+        for g, t in zip(arr, types, strict=True):
             if t == _COLLECTION:
                 expanded.extend(shapely.get_parts(g))
             else:
@@ -405,7 +405,7 @@ def _overlap_warning(geoms: np.ndarray) -> dict[str, Any] | None:
     inter = shapely.intersection(geoms[left], geoms[right])
     pairs = []
     total = 0.0
-    for a, b, g in zip(left, right, inter):
+    for a, b, g in zip(left, right, inter, strict=True):
         poly = _polygonal(g) if not g.is_empty else None
         if poly is None:
             continue

@@ -119,6 +119,11 @@ def _rejoin_split(geom: BaseGeometry) -> BaseGeometry:
     return merged
 
 
+def _shift_x(geom: shapely.Geometry, dx: float) -> shapely.Geometry:
+    return shapely.transform(geom, lambda xy: xy + [dx, 0.0])
+
+
+
 def unwrap(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Parts with longitudes made continuous where they cross the antimeridian.
 
@@ -138,9 +143,7 @@ def unwrap(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(polys) > 1:
             # Bring every polygon of a MultiPolygon next to the first one.
             c0 = polys[0].centroid.x
-            polys = [polys[0]] + [shapely.transform(
-                p, lambda xy, d=360.0 * round((c0 - p.centroid.x) / 360.0): xy + [d, 0.0])
-                for p in polys[1:]]
+            polys = [polys[0]] + [_shift_x(p, 360.0 * round((c0 - p.centroid.x) / 360.0)) for p in polys[1:]]
             out[i] = shapely.MultiPolygon(polys)
         else:
             out[i] = polys[0]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class GridErrorCode(str, Enum):
+class GridErrorCode(StrEnum):
     """Why a grid request was refused; stable strings an HTTP layer can map to 404/422."""
 
     MALFORMED = "malformed"  # not a grid GUID/code at all, or corrupted (checksum, reserved bits)

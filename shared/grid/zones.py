@@ -7,7 +7,7 @@ Norway/Svalbard exceptions.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pyproj
@@ -53,13 +53,13 @@ def zones_for_lon_range(west: float, east: float) -> list[int]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def to_utm(zone: int, south: bool) -> pyproj.Transformer:
     """lon/lat (EPSG:4326, lon first) -> zone metres."""
     return pyproj.Transformer.from_crs(4326, zone_epsg(zone, south), always_xy=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def to_lonlat(zone: int, south: bool) -> pyproj.Transformer:
     """Zone metres -> lon/lat (EPSG:4326, lon first)."""
     return pyproj.Transformer.from_crs(zone_epsg(zone, south), 4326, always_xy=True)

@@ -2,6 +2,7 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import UTC
 
 import pytest
 
@@ -87,8 +88,8 @@ class Dashboard:
 
 async def report_status(bootstrap: str, order_id: str, status: str, source: str = "/production"):
     """A production status report as a partner (or the pipeline) publishes it; returns its event id."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    msg = ProductionStatusReported(order_id=order_id, status=status, reported_at=datetime.now(timezone.utc))
+    msg = ProductionStatusReported(order_id=order_id, status=status, reported_at=datetime.now(UTC))
     [event_id] = await send_messages(bootstrap, [msg], source=source)
     return event_id

@@ -36,10 +36,11 @@ async def test_checkouts_survive_every_service_being_killed(stack, database_url,
     checkout_ids: list[str] = []
 
     async def post(cart):
-        for attempt in range(30):  # the checkout service may be down at that moment: retry with the same key
+        for _ in range(30):  # the checkout service may be down at that moment: retry with the same key
             key = f"{cart}-key"
             try:
-                r = await d.s["checkout"].client.post("/v1/checkouts", json={"cart_id": cart, "accepted_total": "10.24"},
+                r = await d.s["checkout"].client.post("/v1/checkouts",
+                                                      json={"cart_id": cart, "accepted_total": "10.24"},
                                                       headers={**d.h, "Idempotency-Key": key})
                 if r.status_code == 202:
                     return r.json()["id"]
@@ -80,8 +81,10 @@ async def test_checkouts_survive_every_service_being_killed(stack, database_url,
 
     conn = await asyncpg.connect(database_url)
     try:
-        orders = await conn.fetch("SELECT checkout_id::text AS cid FROM checkout.orders WHERE account_id = $1", d.account)
-        assert sorted(o["cid"] for o in orders) == sorted(r["id"] for r in completed)  # one order per completed checkout
+        orders = await conn.fetch("SELECT checkout_id::text AS cid FROM checkout.orders WHERE account_id = $1",
+                                  d.account)
+        # one order per completed checkout
+        assert sorted(o["cid"] for o in orders) == sorted(r["id"] for r in completed)
         for _ in range(60):  # compensations and commits are asynchronous: give them a moment
             pending = await conn.fetchval("SELECT count(*) FROM tiling.coverage_groups WHERE account_id = $1"
                                           " AND status = 'reserved'", d.account)
@@ -95,8 +98,8 @@ async def test_checkouts_survive_every_service_being_killed(stack, database_url,
         balance = await conn.fetchval("SELECT balance FROM checkout.accounts WHERE account_id = $1", d.account)
         ledger = await conn.fetchval("SELECT sum(amount) FROM checkout.credit_ledger WHERE account_id = $1", d.account)
         assert balance == ledger == Decimal("1000.00") - Decimal("10.24") * len(completed)
-        debits = await conn.fetchval("SELECT count(*) FROM checkout.credit_ledger WHERE account_id = $1 AND kind = 'debit'",
-                                     d.account)
+        debits = await conn.fetchval(
+            "SELECT count(*) FROM checkout.credit_ledger WHERE account_id = $1 AND kind = 'debit'", d.account)
         assert debits == len(completed)
     finally:
         await conn.close()

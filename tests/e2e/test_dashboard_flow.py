@@ -32,7 +32,8 @@ def tile(col: int, row: int) -> str:
 async def ledger_sum(database_url, account):
     conn = await asyncpg.connect(database_url)
     try:
-        return await conn.fetchval("SELECT coalesce(sum(amount), 0) FROM checkout.credit_ledger WHERE account_id = $1", account)
+        return await conn.fetchval("SELECT coalesce(sum(amount), 0) FROM checkout.credit_ledger WHERE account_id = $1",
+                                   account)
     finally:
         await conn.close()
 
@@ -54,7 +55,8 @@ async def test_upload_cart_estimate_checkout_review_production_completed(stack, 
     assert order["status"] == "Review"
     assert order["price"]["total"] == "159.33"  # the price charged equals the estimate
     assert order["image_dates"] == [f"2025-04-{d:02d}" for d in range(1, 29, 3)]
-    assert any("Copernicus" in n for n in order["attribution"]) and any("USGS" in n or "Landsat" in n for n in order["attribution"])
+    assert any("Copernicus" in n for n in order["attribution"])
+    assert any("USGS" in n or "Landsat" in n for n in order["attribution"])
 
     credits = await d.credits()
     assert credits["balance"] == "840.67"  # 1000.00 - 159.33
@@ -99,7 +101,8 @@ async def test_grid_order_deduplicates_against_an_earlier_order(stack, unique):
     assert (await d.credits())["balance"] == "3616.00"  # 5000.00 - 1017.00 - 367.00
 
 
-async def test_insufficient_credit_is_refused_with_the_amount_missing_and_the_cart_released(stack, database_url, unique):
+async def test_insufficient_credit_is_refused_with_the_amount_missing_and_the_cart_released(stack, database_url,
+                                                                                            unique):
     d = Dashboard(stack, f"acct-{unique}")
     await d.top_up("100.00")
     aoi = await d.upload_aoi("field", json.dumps(BOX).encode(), "field.geojson")
@@ -158,7 +161,8 @@ async def test_illegal_partner_transition_goes_to_dlq_and_leaves_the_order_uncha
     co = await d.wait_checkout((await d.checkout(cart_id, "1017.00"))["id"])
     order_id = co["order_ids"][0]
     illegal = await report_status(kafka_bootstrap, order_id, "Completed")           # Review -> Completed
-    stranger = await report_status(kafka_bootstrap, order_id, "Preparing", PARTNER)  # partner not allowed for this account
+    # a partner not allowed for this account
+    stranger = await report_status(kafka_bootstrap, order_id, "Preparing", PARTNER)
     dlq = []
     for _ in range(60):
         dlq = [r for r in await read_topic(kafka_bootstrap, "partner.order.events.dlq", settle=0.5, timeout=5)
@@ -198,5 +202,6 @@ async def test_checkout_idempotency_key_replays_and_refuses_a_different_body(sta
     assert await listed(status="completed") == []
     assert await listed(model="Nimbus") == []
     assert await listed(model="Stratus2") == done["order_ids"]
-    stranger = await stack["checkout"].client.get(f"/v1/orders/{done['order_ids'][0]}", headers=stack["checkout"].auth("x"))
+    stranger = await stack["checkout"].client.get(f"/v1/orders/{done['order_ids'][0]}",
+                                                  headers=stack["checkout"].auth("x"))
     assert stranger.status_code == 404

@@ -109,11 +109,13 @@ async def assert_settled(conn, d: Dashboard, carts: list[str], results: list[dic
     """Orders, carts, reservations, credits and pricing's spend ledger all agree with the outcomes."""
     acct = d.account
     completed = sorted(r["id"] for r in results if r["status"] == "completed")
-    orders = await conn.fetch("SELECT checkout_id::text AS cid, amount FROM checkout.orders WHERE account_id = $1", acct)
+    orders = await conn.fetch("SELECT checkout_id::text AS cid, amount FROM checkout.orders WHERE account_id = $1",
+                              acct)
     assert sorted(o["cid"] for o in orders) == completed  # one order per completed checkout
     assert await conn.fetchval("SELECT count(*) FROM checkout.checkouts WHERE account_id = $1"
                                " AND step IN ('freezing', 'reserving', 'pricing')", acct) == 0
-    statuses = await conn.fetch("SELECT status, count(*) AS n FROM cart.carts WHERE id = ANY($1::uuid[]) GROUP BY 1", carts)
+    statuses = await conn.fetch("SELECT status, count(*) AS n FROM cart.carts WHERE id = ANY($1::uuid[]) GROUP BY 1",
+                                carts)
     assert {s["status"]: s["n"] for s in statuses} == {"checked_out": len(completed)}
 
     async def no_reservations():
@@ -128,7 +130,8 @@ async def assert_settled(conn, d: Dashboard, carts: list[str], results: list[dic
     assert balance == ledger == Decimal("1000.00") - PRICE * len(completed)
 
     async def spend_recorded():
-        return await conn.fetchval("SELECT count(*) FROM pricing.spend_charges WHERE account_id = $1", acct) == len(completed)
+        charged = await conn.fetchval("SELECT count(*) FROM pricing.spend_charges WHERE account_id = $1", acct)
+        return charged == len(completed)
     await wait_until(spend_recorded, 60, f"spend of {acct}'s orders recorded by pricing")
     assert await conn.fetchval("SELECT sum(amount) FROM pricing.spend_charges WHERE account_id = $1", acct) \
         == PRICE * len(completed)
@@ -152,7 +155,8 @@ async def all_ready(stack) -> bool:
     return True
 
 
-async def test_broker_restarts_under_checkout_load_fail_no_checkout_and_wedge_no_outbox(faulty_stack, database_url, unique):
+async def test_broker_restarts_under_checkout_load_fail_no_checkout_and_wedge_no_outbox(faulty_stack, database_url,
+                                                                                        unique):
     if not infra.broker_is_ours():
         pytest.skip("the broker is not managed by deploy/local; cannot stop and restart it")
     accounts = await prepare(faulty_stack, unique)
@@ -200,7 +204,8 @@ async def test_broker_restarts_under_checkout_load_fail_no_checkout_and_wedge_no
         await conn.close()
 
 
-async def test_a_postgres_restart_answers_503_meanwhile_and_every_checkout_completes(faulty_stack, database_url, unique):
+async def test_a_postgres_restart_answers_503_meanwhile_and_every_checkout_completes(faulty_stack, database_url,
+                                                                                     unique):
     if not infra.database_is_ours():
         pytest.skip("Postgres is not managed by deploy/local; cannot stop and restart it")
     [(d, carts)] = await prepare(faulty_stack, unique, accounts=1)
@@ -240,7 +245,8 @@ async def test_a_postgres_restart_answers_503_meanwhile_and_every_checkout_compl
 
 
 
-async def test_a_participant_down_past_the_deadline_fails_the_checkout_with_its_compensations(faulty_stack, database_url,
+async def test_a_participant_down_past_the_deadline_fails_the_checkout_with_its_compensations(faulty_stack,
+                                                                                              database_url,
                                                                                               unique):
     [(d, carts)] = await prepare(faulty_stack, unique, accounts=1)
     carts = carts[:3]

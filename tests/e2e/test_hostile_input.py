@@ -122,7 +122,8 @@ async def test_the_inputs_that_answered_5xx_are_refused_with_4xx(stack, world):
          {**s.h, "Idempotency-Key": "k-surrogate"}, 422, "cart_id"),
         ("checkout", "POST", "/v1/checkouts", json.dumps({"cart_id": cart, "accepted_total": "1.00"}).encode(),
          {**s.h, "Idempotency-Key": "k" * 8000}, 422, "Idempotency-Key"),
-        ("checkout", "POST", f"/v1/accounts/{s.account}/credits", b'{"amount": "1000000000000"}', s.admin, 422, "amount"),
+        ("checkout", "POST", f"/v1/accounts/{s.account}/credits", b'{"amount": "1000000000000"}', s.admin, 422,
+         "amount"),
         ("checkout", "POST", f"/v1/accounts/{s.account}/credits", b'{"amount": 1e12}', s.admin, 422, "amount"),
         ("checkout", "PATCH", f"/v1/accounts/{s.account}", b'{"overdraft_limit": "1000000000000.00"}', s.admin, 422,
          "overdraft_limit"),
@@ -137,7 +138,7 @@ async def test_the_inputs_that_answered_5xx_are_refused_with_4xx(stack, world):
         ("pricing", "POST", "/v1/estimates", json.dumps({**item, "reference_date": "0001-01-01"}).encode(), None, 422,
          "reference_date"),
     ]
-    for aoi_id, why in (("", "must not be empty"), (".", "not an id"), ("\x00", "NUL"), ("..", "not an id"),
+    for aoi_id, _why in (("", "must not be empty"), (".", "not an id"), ("\x00", "NUL"), ("..", "not an id"),
                         ("a/b", "not an id")):
         body = json.dumps({**item, "aoi_id": aoi_id}).encode()
         cases += [("tiling", "POST", "/v1/tiles/search", json.dumps({"aoi_id": aoi_id}).encode(), None, 422, "aoi_id"),
@@ -216,7 +217,8 @@ def mutated(rng: random.Random, template: dict) -> bytes:
     """The template with one field (maybe nested one level) replaced by a random value, or a random key added."""
     doc = json.loads(json.dumps(template))
     target = doc
-    nested = [k for k, v in doc.items() if isinstance(v, dict) or (isinstance(v, list) and v and isinstance(v[0], dict))]
+    nested = [k for k, v in doc.items()
+              if isinstance(v, dict) or (isinstance(v, list) and v and isinstance(v[0], dict))]
     if nested and rng.random() < 0.3:
         v = doc[rng.choice(nested)]
         target = v if isinstance(v, dict) else v[0]
@@ -444,7 +446,7 @@ def _openapi_fuzz(base_url: str, spec: dict, headers: dict) -> tuple[int, list[s
                 response = case.call(base_url=base_url, headers=headers, session=session, timeout=60)
                 case.validate_response(response, checks=[not_a_server_error, status_code_conformance])
             except Exception as exc:  # noqa: BLE001 - every failure is collected and reported with its request
-                wrong.append(f"{operation.label}: {type(exc).__name__}: {str(exc)[:300]}")
+                wrong.append(f"{case.operation.label}: {type(exc).__name__}: {str(exc)[:300]}")
 
         run()
     session.close()

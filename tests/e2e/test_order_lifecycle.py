@@ -6,7 +6,7 @@ A recurring minitile every 7 days from the 1st of this month: each month's price
 10.24 km² x (dates in that month) x EUR 0.20 x 0.50 (minitile factor) at tier 1.
 """
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
@@ -93,8 +93,9 @@ def money(x: Decimal) -> str:
     return str(x.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
 
 
-async def test_renewal_charges_the_next_month_pauses_without_credit_and_stops_when_asked(stack, kafka_bootstrap, unique):
-    today = datetime.now(timezone.utc).date()
+async def test_renewal_charges_the_next_month_pauses_without_credit_and_stops_when_asked(stack, kafka_bootstrap,
+                                                                                         unique):
+    today = datetime.now(UTC).date()
     this_month = today.replace(day=1)
     next_month = (this_month.replace(day=28) + timedelta(days=4)).replace(day=1)
     after = (next_month.replace(day=28) + timedelta(days=4)).replace(day=1)
@@ -167,9 +168,11 @@ async def test_overlay_lists_the_accounts_orders_in_a_viewport(stack, unique):
     assert await overlay(bbox="10.2,50.2,10.5,50.5") == []                     # disjoint
     assert await overlay(bbox="9,49,11,51", model="Nimbus") == []
     assert await overlay(bbox="9,49,11,51", status="live") == [order_id]       # in Review
-    assert await overlay(bbox="9,49,11,51", **{"from": "2025-04-01", "to": "2025-04-30"}, date_match="within") == [order_id]
+    assert await overlay(bbox="9,49,11,51", **{"from": "2025-04-01", "to": "2025-04-30"},
+                         date_match="within") == [order_id]
     assert await overlay(bbox="9,49,11,51", **{"from": "2025-04-10", "to": "2025-04-20"}, date_match="within") == []
-    assert await overlay(bbox="9,49,11,51", **{"from": "2025-04-10", "to": "2025-04-20"}, date_match="overlap") == [order_id]
+    assert await overlay(bbox="9,49,11,51", **{"from": "2025-04-10", "to": "2025-04-20"},
+                         date_match="overlap") == [order_id]
     other = Dashboard(stack, f"other-{unique}")
     r = await stack["checkout"].client.get("/v1/orders/overlay", params={"bbox": "9,49,11,51"}, headers=other.h)
     assert r.json()["orders"] == []
@@ -178,7 +181,7 @@ async def test_overlay_lists_the_accounts_orders_in_a_viewport(stack, unique):
 async def test_a_grid_renewal_is_deduplicated_against_pairs_already_owned(stack, unique):
     """Order 1 buys a minitile for next month's weekly dates; order 2 is the same minitile, recurring from
     this month with deduplication. Order 2's renewal for next month finds every pair owned: EUR 0.00."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     this_month = today.replace(day=1)
     next_month = (this_month.replace(day=28) + timedelta(days=4)).replace(day=1)
     month_end = (next_month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

@@ -1,6 +1,6 @@
 import pytest
 
-from shared.db import migrate, create_pool
+from shared.db import create_pool, migrate
 
 pytestmark = pytest.mark.integration
 

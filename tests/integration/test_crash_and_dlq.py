@@ -44,7 +44,8 @@ async def wait_for(predicate, timeout=60, step=0.1):
     return False
 
 
-async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates(probe_schema, database_url, kafka_bootstrap, unique):
+async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates(probe_schema, database_url,
+                                                                                 kafka_bootstrap, unique):
     schema, pool = probe_schema
     topic = await make_topic(kafka_bootstrap, f"test.{unique}.events")
     keys = [f"k{i}" for i in range(10)]
@@ -84,7 +85,8 @@ async def test_relay_killed_mid_batch_loses_nothing_and_inbox_absorbs_duplicates
     assert await pool.fetchval("SELECT count(DISTINCT (key, seq)) FROM effects") == 1000
 
 
-async def test_consumer_killed_after_effect_before_offset_commit_skips_redelivery(probe_schema, database_url, kafka_bootstrap, unique):
+async def test_consumer_killed_after_effect_before_offset_commit_skips_redelivery(probe_schema, database_url,
+                                                                                  kafka_bootstrap, unique):
     schema, pool = probe_schema
     topic = await make_topic(kafka_bootstrap, f"test.{unique}.events", partitions=1)
     await write_events(pool, schema, topic, ["only"], 20)
@@ -117,7 +119,8 @@ async def test_consumer_killed_after_effect_before_offset_commit_skips_redeliver
     assert await pool.fetchval(f"SELECT count(*) FROM inbox WHERE consumer = 'probe-{group}'") == 20
 
 
-async def test_malformed_message_goes_to_dlq_with_reason_and_consumer_goes_on(probe_schema, database_url, kafka_bootstrap, unique):
+async def test_malformed_message_goes_to_dlq_with_reason_and_consumer_goes_on(probe_schema, database_url,
+                                                                              kafka_bootstrap, unique):
     schema, pool = probe_schema
     topic = await make_topic(kafka_bootstrap, f"test.{unique}.events", partitions=1)
     good = Envelope(type="test.probe.v1", source="/tests", subject="a")
@@ -127,7 +130,8 @@ async def test_malformed_message_goes_to_dlq_with_reason_and_consumer_goes_on(pr
         await producer.send_and_wait(topic, b"{not json", key=b"a", headers=kafka_headers(
             Envelope(type="test.probe.v1", source="/tests", subject="a").headers()))
         await producer.send_and_wait(topic, json.dumps({"key": "a", "seq": "seven"}).encode(), key=b"a",
-                                     headers=kafka_headers(Envelope(type="test.probe.v1", source="/tests", subject="a").headers()))
+                                     headers=kafka_headers(Envelope(type="test.probe.v1", source="/tests",
+                                                                    subject="a").headers()))
         await producer.send_and_wait(topic, json.dumps({"key": "a", "seq": 1}).encode(), key=b"a",
                                      headers=[("content-type", b"application/json")])  # no CloudEvents headers
         await producer.send_and_wait(topic, json.dumps({"key": "a", "seq": 2}).encode(), key=b"a",
@@ -192,9 +196,10 @@ async def test_broker_restart_while_writing_loses_nothing(probe_schema, database
     assert {ProbeEvent.model_validate_json(r.value).seq for r in records} == set(range(600))
 
 
-async def test_unknown_message_type_goes_to_dlq_but_a_known_type_for_others_is_skipped(probe_schema, database_url, kafka_bootstrap, unique):
-    from shared.inbox import InboxConsumer, Record
+async def test_unknown_message_type_goes_to_dlq_but_a_known_type_for_others_is_skipped(probe_schema, database_url,
+                                                                                       kafka_bootstrap, unique):
     import shared.contracts  # noqa: F401  (registers cart.item_removed.v1)
+    from shared.inbox import InboxConsumer, Record
 
     schema, pool = probe_schema
     topic = await make_topic(kafka_bootstrap, f"test.{unique}.events", partitions=1)

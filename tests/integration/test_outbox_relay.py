@@ -31,10 +31,12 @@ async def wait_published(pool, total, timeout=60):
         if await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL") >= total:
             return
         await asyncio.sleep(0.2)
-    raise AssertionError(f"only {await pool.fetchval('SELECT count(*) FROM outbox WHERE published_at IS NOT NULL')} of {total} published")
+    published = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+    raise AssertionError(f"only {published} of {total} published")
 
 
-async def test_committed_change_reaches_topic_with_cloudevents_headers_and_key(probe_schema, database_url, kafka_bootstrap, unique):
+async def test_committed_change_reaches_topic_with_cloudevents_headers_and_key(probe_schema, database_url,
+                                                                               kafka_bootstrap, unique):
     schema, pool = probe_schema
     topic = await make_topic(kafka_bootstrap, f"test.{unique}.events")
     outbox = Outbox(schema)
@@ -85,7 +87,8 @@ async def test_rolled_back_transaction_publishes_nothing(probe_schema, database_
     assert await pool.fetchval("SELECT count(*) FROM things") == 0
 
 
-async def test_two_relays_keep_per_key_order_and_effects_happen_once(probe_schema, database_url, kafka_bootstrap, unique):
+async def test_two_relays_keep_per_key_order_and_effects_happen_once(probe_schema, database_url, kafka_bootstrap,
+                                                                     unique):
     """20 keys x 50 events, committed by concurrent writers in random interleaving, two relays."""
     schema, pool = probe_schema
     topic = await make_topic(kafka_bootstrap, f"test.{unique}.events", partitions=6)
@@ -124,8 +127,9 @@ async def test_two_relays_keep_per_key_order_and_effects_happen_once(probe_schem
         assert deduped == list(range(50)), f"{key} out of order: {seqs[:20]}..."
 
     # consumer effects exactly once, through the inbox, even if the wire carried duplicates
-    from shared.inbox import InboxConsumer, Record
     from aiokafka import AIOKafkaProducer
+
+    from shared.inbox import InboxConsumer, Record
 
     async def effect(conn, inc):
         await conn.execute("INSERT INTO effects (event_id, key, seq) VALUES ($1, $2, $3)",
@@ -143,7 +147,8 @@ async def test_two_relays_keep_per_key_order_and_effects_happen_once(probe_schem
     assert await pool.fetchval("SELECT count(DISTINCT (key, seq)) FROM effects") == 1000
 
 
-async def test_failing_row_is_retried_with_backoff_without_blocking_other_keys(probe_schema, database_url, kafka_bootstrap, unique):
+async def test_failing_row_is_retried_with_backoff_without_blocking_other_keys(probe_schema, database_url,
+                                                                               kafka_bootstrap, unique):
     schema, pool = probe_schema
     good = await make_topic(kafka_bootstrap, f"test.{unique}.events")
     outbox = Outbox(schema)
@@ -163,7 +168,8 @@ async def test_failing_row_is_retried_with_backoff_without_blocking_other_keys(p
             if row["attempts"] >= 1:
                 break
             await asyncio.sleep(0.3)
-        second = await pool.fetchrow("SELECT attempts, published_at FROM outbox WHERE partition_key = 'stuck' ORDER BY id OFFSET 1")
+        second = await pool.fetchrow(
+            "SELECT attempts, published_at FROM outbox WHERE partition_key = 'stuck' ORDER BY id OFFSET 1")
     finally:
         await stop(tasks, relays)
     assert sorted(r.key for r in records) == [f"free-{i}".encode() for i in range(5)]
@@ -171,7 +177,8 @@ async def test_failing_row_is_retried_with_backoff_without_blocking_other_keys(p
     assert second["published_at"] is None  # never overtakes its failed predecessor
 
 
-async def test_a_relay_of_the_same_schema_in_another_database_does_not_take_a_share(probe_schema, database_url, kafka_bootstrap, unique):
+async def test_a_relay_of_the_same_schema_in_another_database_does_not_take_a_share(probe_schema, database_url,
+                                                                                    kafka_bootstrap, unique):
     """Advisory locks are cluster-wide in pg_locks: only relays of this database count as peers."""
     import asyncpg
 
@@ -243,7 +250,8 @@ class FencedFirstProducer(OutboxRelay):
         return ok
 
 
-async def test_a_fenced_producer_is_replaced_and_every_key_keeps_its_order(probe_schema, database_url, kafka_bootstrap, unique):
+async def test_a_fenced_producer_is_replaced_and_every_key_keeps_its_order(probe_schema, database_url, kafka_bootstrap,
+                                                                           unique):
     schema, pool = probe_schema
     topic = await make_topic(kafka_bootstrap, f"test.{unique}.events")
     outbox = Outbox(schema)

@@ -73,7 +73,8 @@ def server_url() -> str:
         _containers.append(c)
         return c.get_connection_url().replace("+psycopg2", "")
     subprocess.run([str(LOCAL / "postgres.sh"), "start"], check=True)
-    return subprocess.run([str(LOCAL / "postgres.sh"), "url"], check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run([str(LOCAL / "postgres.sh"), "url"], check=True, capture_output=True,
+                          text=True).stdout.strip()
 
 
 async def fresh_database(server: str) -> str:

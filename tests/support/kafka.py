@@ -69,7 +69,8 @@ async def send_messages(bootstrap: str, messages, *, source: str = "/services/ch
         envs = [Envelope(type=m.TYPE, source=source, subject=m.aggregate_id, **({"id": ids[i]} if ids else {}))
                 for i, m in enumerate(messages)]
         sends = [producer.send_and_wait(m.TOPIC, m.model_dump_json().encode(), key=m.aggregate_id.encode(),
-                                        headers=kafka_headers(e.headers())) for m, e in zip(messages, envs)]
+                                        headers=kafka_headers(e.headers())) for m,
+                                        e in zip(messages, envs, strict=True)]
         if concurrently:
             await asyncio.gather(*sends)
         else:

@@ -14,10 +14,10 @@ import asyncio
 import os
 import signal
 
+from aiokafka import AIOKafkaProducer
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from aiokafka import AIOKafkaProducer
 
 from shared.db import create_pool
 from shared.inbox import InboxConsumer, Incoming, Record

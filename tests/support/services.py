@@ -3,7 +3,8 @@
     async with running("pricing", database_url, kafka_bootstrap) as svc:
         r = await svc.client.get("/v1/models", headers=svc.auth("acct-1"))
 
-Each process gets its own port (TESSERA_TEST_PORT_BASE + 1..5, default 18101-18105), the test database, and the peers' URLs; `svc.kill()`
+Each process gets its own port (TESSERA_TEST_PORT_BASE + 1..5,
+                                default 18101-18105), the test database, and the peers' URLs; `svc.kill()`
 sends SIGKILL and `svc.restart()` starts it again (crash tests).
 """
 from __future__ import annotations
@@ -64,7 +65,8 @@ class ServiceProcess:
         async with httpx.AsyncClient(timeout=2.0) as c:
             while time.monotonic() < deadline:
                 if self.proc and self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_dir / (self.name + '.log')}")
+                    log = self.log_dir / f"{self.name}.log"
+                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {log}")
                 try:
                     if (await c.get(f"{self.base_url}/readyz")).status_code == 200:
                         return

@@ -63,7 +63,8 @@ CONTRACTS = contract_classes()
 
 def test_every_contract_module_is_covered():
     assert len(CONTRACTS) >= 30
-    assert {"FreezeCart", "CheckoutPriced", "ProductionStatusReported", "AoiRegistered"} <= {c.__name__ for c in CONTRACTS}
+    names = {c.__name__ for c in CONTRACTS}
+    assert {"FreezeCart", "CheckoutPriced", "ProductionStatusReported", "AoiRegistered"} <= names
 
 
 @pytest.mark.parametrize("cls", CONTRACTS, ids=[c.__name__ for c in CONTRACTS])
@@ -72,7 +73,8 @@ def test_the_docstring_says_what_it_means_who_sends_it_and_who_consumes_it(cls):
     assert doc, f"{cls.__name__} has no docstring of its own"
     meaning = doc.split("Sent by")[0].strip()
     assert len(meaning) >= 30, f"{cls.__name__}: say what the message means before who sends it"
-    assert "Sent by" in doc and "Consumed by" in doc, f"{cls.__name__}: name the sender ('Sent by') and consumer ('Consumed by')"
+    assert "Sent by" in doc and "Consumed by" in doc, \
+        f"{cls.__name__}: name the sender ('Sent by') and consumer ('Consumed by')"
     assert f"`{cls.TOPIC}`" in doc, f"{cls.__name__}: name the topic `{cls.TOPIC}` it travels on"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".pytest_cache", ".
 # name them, does not hold them as written.
 _OUTSIDE_DOCS = "|".join(("DOM" + "AIN", "ARCHI" + "TECTURE", "IN" + "FRA", "ST" + "YLE"))
 FORBIDDEN = [
-    (re.compile(r"\b(?:%s)(?:\.md)?\b" % _OUTSIDE_DOCS), "a document that is not in the repository"),
+    (re.compile(rf"\b(?:{_OUTSIDE_DOCS})(?:\.md)?\b"), "a document that is not in the repository"),
     (re.compile("hand" + "book", re.IGNORECASE), "a document that is not in the repository"),
     (re.compile(re.escape("../" + "shared")), "a path outside the repository"),
     (re.compile(r"\biss" + r"ue\s*#?\d+", re.IGNORECASE), "a ticket number (say what is meant instead)"),
@@ -55,7 +55,7 @@ def slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-@lru_cache(maxsize=None)
+@cache
 def headings(path: Path) -> tuple[str, ...]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return tuple(line.lstrip("#").strip() for line in lines if re.match(r"#{1,6} ", line))

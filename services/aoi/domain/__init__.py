@@ -9,6 +9,7 @@ from shared.geo.h3index import (
     query_cells,
     viewport_geometry,
 )
+
 from .report import aoi_report, registered_facts
 
 __all__ = ["RESOLUTION", "aoi_cells", "aoi_report", "h3_summary", "intersects_exactly",

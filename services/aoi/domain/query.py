@@ -12,7 +12,6 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from shared.geo import measure
-
 from shared.geo.h3index import query_cells, viewport_geometry
 
 

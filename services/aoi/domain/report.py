@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from shared.geo import ImportedAoi
-
 from shared.geo.h3index import h3_summary
 
 

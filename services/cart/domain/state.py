@@ -106,7 +106,8 @@ def freeze(cart: Cart, checkout_id: str) -> Transition:
 
 def release(cart: Cart, checkout_id: str) -> Transition:
     if cart.status is CartStatus.CHECKED_OUT:
-        raise IllegalCartTransition(f"cart {cart.id} was checked out by checkout {cart.checkout_id}; it cannot be reopened")
+        raise IllegalCartTransition(f"cart {cart.id} was checked out by checkout {cart.checkout_id}; "
+                                    "it cannot be reopened")
     if cart.status is CartStatus.FROZEN:
         if cart.checkout_id == checkout_id:
             return Transition(replace(cart, status=CartStatus.OPEN), True)

@@ -59,7 +59,8 @@ def transition(current: OrderStatus, target: OrderStatus, *, recurring: bool) ->
     if target == S.COMPLETED and recurring and current != S.UP_TO_DATE:
         raise IllegalOrderTransition(f"{current} -> Completed: a recurring order becomes UpToDate, not Completed")
     if target == S.UP_TO_DATE and not recurring:
-        raise IllegalOrderTransition(f"{current} -> UpToDate: only recurring orders are UpToDate; a fixed window is Completed")
+        raise IllegalOrderTransition(f"{current} -> UpToDate: only recurring orders are UpToDate; "
+                                     "a fixed window is Completed")
     return target
 
 

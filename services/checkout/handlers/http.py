@@ -64,19 +64,22 @@ async def create_checkout(body: CheckoutRequest, request: Request,
     digest = hashlib.sha256(json.dumps({"cart_id": body.cart_id, "accepted_total": f"{body.accepted_total:.2f}"},
                                        sort_keys=True).encode()).hexdigest()
     async with rt.pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", f"{principal.account}/{idempotency_key}")
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
+                           f"{principal.account}/{idempotency_key}")
         existing = await conn.fetchrow("SELECT * FROM checkouts WHERE account_id = $1 AND idempotency_key = $2",
                                        principal.account, idempotency_key)
         if existing is not None:
             if existing["request_hash"] != digest:
-                raise Problem(422, "idempotency_key_reused", f"Idempotency-Key {idempotency_key!r} was used for a different "
+                raise Problem(422, "idempotency_key_reused",
+                              f"Idempotency-Key {idempotency_key!r} was used for a different "
                                                              "checkout request; use a new key for a new request")
             row = existing
         else:
             checkout_id = uuid.uuid4()
             row = await conn.fetchrow(
                 "INSERT INTO checkouts (id, account_id, cart_id, accepted_total, idempotency_key, request_hash, step,"
-                " step_deadline) VALUES ($1, $2, $3, $4, $5, $6, 'freezing', now() + make_interval(secs => $7)) RETURNING *",
+                " step_deadline) VALUES ($1, $2, $3, $4, $5, $6, 'freezing', now() + make_interval(secs => $7))"
+                " RETURNING *",
                 checkout_id, principal.account, body.cart_id, body.accepted_total, idempotency_key, digest,
                 rt.settings.step_timeout_seconds)
             await rt.outbox.add(conn, CheckoutRequested(checkout_id=str(checkout_id), account_id=principal.account,
@@ -115,8 +118,8 @@ class AccountSettings(BaseModel):
 
 async def account_view(conn, account: str) -> dict:
     row = await conn.fetchrow("SELECT * FROM accounts WHERE account_id = $1", account)
-    ledger = await conn.fetch("SELECT amount, kind, ref, created_at FROM credit_ledger WHERE account_id = $1 ORDER BY id",
-                              account)
+    ledger = await conn.fetch(
+        "SELECT amount, kind, ref, created_at FROM credit_ledger WHERE account_id = $1 ORDER BY id", account)
     return {
         "account_id": account,
         "balance": format_amount(row["balance"] if row else Decimal(0)),
@@ -154,7 +157,8 @@ async def update_account(account: str, body: AccountSettings, request: Request, 
     async with rt.pool.acquire() as conn, conn.transaction():
         await store.lock_account(conn, account)
         if body.overdraft_limit is not None:
-            await conn.execute("UPDATE accounts SET overdraft_limit = $2 WHERE account_id = $1", account, body.overdraft_limit)
+            await conn.execute("UPDATE accounts SET overdraft_limit = $2 WHERE account_id = $1", account,
+                               body.overdraft_limit)
         if body.skip_review is not None:
             await conn.execute("UPDATE accounts SET skip_review = $2 WHERE account_id = $1", account, body.skip_review)
         return await account_view(conn, account)
@@ -176,7 +180,8 @@ def status_filter(status: str | None) -> list[str] | None:
         return [s.value for s in LIVE]
     if status == "completed":
         return [OrderStatus.COMPLETED.value]
-    raise Problem(422, "validation_error", "status must be 'live' or 'completed'", errors=[{"field": "status", "message": "live|completed"}])
+    raise Problem(422, "validation_error", "status must be 'live' or 'completed'",
+                  errors=[{"field": "status", "message": "live|completed"}])
 
 
 @router.get("/v1/orders")
@@ -193,7 +198,8 @@ async def list_orders(request: Request, status: Literal["live", "completed"] | N
 async def overlay(request: Request, bbox: str = Query(..., description="minLon,minLat,maxLon,maxLat"),
                   model: str | None = None, status: Literal["live", "completed"] | None = None,
                   date_from: date | None = Query(None, alias="from"), date_to: date | None = Query(None, alias="to"),
-                  date_match: Literal["within", "overlap"] = "overlap", principal: Principal = Depends(current_principal)):
+                  date_match: Literal["within", "overlap"] = "overlap",
+                  principal: Principal = Depends(current_principal)):
     """The account's orders in a map viewport: H3 cells narrow the candidates, geometry confirms them."""
     try:
         west, south, east, north = (float(v) for v in bbox.split(","))
@@ -228,7 +234,8 @@ async def get_order(order_id: uuid.UUID, request: Request, principal: Principal 
     if r is None:
         raise not_found("order", order_id)
     history = await rt.pool.fetch("SELECT * FROM order_history WHERE order_id = $1 ORDER BY id", order_id)
-    charges = await rt.pool.fetch("SELECT month, amount, status FROM order_charges WHERE order_id = $1 ORDER BY month", order_id)
+    charges = await rt.pool.fetch("SELECT month, amount, status FROM order_charges WHERE order_id = $1 ORDER BY month",
+                                  order_id)
     return {
         **store.order_summary(r),
         "configuration": r["item"],
@@ -237,7 +244,8 @@ async def get_order(order_id: uuid.UUID, request: Request, principal: Principal 
         "footprint": r["footprint"],
         "image_dates": r["price"]["image_dates"],
         "price": {"lines": r["price"]["lines"], "total": format_amount(r["amount"]), "currency": "EUR"},
-        "charges": [{"month": c["month"], "amount": format_amount(c["amount"]), "status": c["status"]} for c in charges],
+        "charges": [{"month": c["month"], "amount": format_amount(c["amount"]),
+                     "status": c["status"]} for c in charges],
         "status_history": [{"from": h["from_status"], "to": h["to_status"], "at": h["at"].isoformat(),
                             "source": h["source"], "detail": h["detail"]} for h in history],
         "attribution": list(attribution_notices(r["constellations"])),
@@ -250,7 +258,8 @@ async def cancel_order(order_id: uuid.UUID, request: Request, principal: Princip
     order's next renewal can be stopped."""
     rt = rt_of(request)
     async with rt.pool.acquire() as conn, conn.transaction():
-        r = await conn.fetchrow("SELECT * FROM orders WHERE id = $1 AND account_id = $2 FOR UPDATE", order_id, principal.account)
+        r = await conn.fetchrow("SELECT * FROM orders WHERE id = $1 AND account_id = $2 FOR UPDATE", order_id,
+                                principal.account)
         if r is None:
             raise not_found("order", order_id)
         decision = cancel_decision(OrderStatus(r["status"]), recurring=r["recurring"],
@@ -261,18 +270,23 @@ async def cancel_order(order_id: uuid.UUID, request: Request, principal: Princip
             this_month = str(Month.of(utc_today()))
             await conn.execute("UPDATE orders SET renewal_stopped_after = $2, updated_at = now() WHERE id = $1",
                                order_id, this_month)
-            await rt.outbox.add(conn, RenewalStopped(order_id=str(order_id), account_id=r["account_id"], last_month=this_month))
+            await rt.outbox.add(conn,
+                                RenewalStopped(order_id=str(order_id), account_id=r["account_id"],
+                                               last_month=this_month))
             return {"order_id": str(order_id), "result": "renewal_stopped", "last_month": this_month,
                     "detail": f"the order keeps running until the end of {this_month}; it will not renew"}
-        charged = await conn.fetch("SELECT month, amount FROM order_charges WHERE order_id = $1 AND status = 'charged'", order_id)
+        charged = await conn.fetch(
+            "SELECT month, amount FROM order_charges WHERE order_id = $1 AND status = 'charged'", order_id)
         refund = sum((Decimal(c["amount"]) for c in charged), Decimal(0))
         await store.lock_account(conn, r["account_id"])
         await store.post_credit(conn, r["account_id"], refund, "refund", str(order_id))
         await conn.execute("UPDATE orders SET status = 'Canceled', updated_at = now() WHERE id = $1", order_id)
         await conn.execute("UPDATE order_charges SET status = 'refunded' WHERE order_id = $1", order_id)
-        await store.add_history(conn, order_id, r["status"], "Canceled", f"/accounts/{principal.account}", "canceled by customer")
+        await store.add_history(conn, order_id, r["status"], "Canceled", f"/accounts/{principal.account}",
+                                "canceled by customer")
         spend = [SpendLine(**s) for s in r["spend"]]  # the checkout's; renewals' spend is in their charge detail
-        for c in await conn.fetch("SELECT detail FROM order_charges WHERE order_id = $1 AND detail IS NOT NULL", order_id):
+        for c in await conn.fetch("SELECT detail FROM order_charges WHERE order_id = $1 AND detail IS NOT NULL",
+                                  order_id):
             spend += [SpendLine(**s) for item in c["detail"].get("items", []) for s in item.get("spend", [])]
         await rt.outbox.add(conn, OrderCanceled(order_id=str(order_id), account_id=r["account_id"], refunded=refund,
                                                 spend_reversed=spend))

@@ -396,7 +396,8 @@ def _areas(item: PricingItem, book: PriceBook) -> list[AreaSummary]:
     if item.parts:
         return [
             AreaSummary(
-                item.label, part.label, PricingMode.POLYGON, part.area_km2, max(part.area_km2, book.minimum_billable_km2)
+                item.label, part.label, PricingMode.POLYGON, part.area_km2,
+                max(part.area_km2, book.minimum_billable_km2)
             )
             for part in item.parts
         ]
@@ -558,7 +559,8 @@ def _assemble(
     months: list[MonthTotal] = []
     for month, at_checkout in sorted(by_month, key=lambda k: (k[0], not k[1])):
         starting = {f: to_decimal(spend_at(month, f)) for f in ModelFamily}
-        month_lines, month_tiers, total = _price_month(by_month[(month, at_checkout)], month, at_checkout, starting, book)
+        month_lines, month_tiers, total = _price_month(by_month[(month, at_checkout)], month, at_checkout, starting,
+                                                       book)
         lines += month_lines
         tiers += month_tiers
         months.append(total)

@@ -20,7 +20,8 @@ async def test_random_bytes_never_give_a_5xx(aoi, prefix, data, ctype, path, mul
     h = aoi.auth("acct-fuzz")
     body = prefix + data
     if multipart:
-        r = await aoi.client.post(path, headers=h, files={"file": ("upload.bin", body, ctype or "application/octet-stream")})
+        r = await aoi.client.post(path, headers=h,
+                                  files={"file": ("upload.bin", body, ctype or "application/octet-stream")})
     else:
         r = await aoi.client.post(path, headers={**h, **({"content-type": ctype} if ctype else {})}, content=body)
     assert r.status_code < 500, r.text

@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.support.kafka import headers as record_headers

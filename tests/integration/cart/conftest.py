@@ -13,8 +13,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.envelope import decode_headers
-from tests.support.services import running
 from tests.support.kafka import send_messages
+from tests.support.services import running
 
 pytestmark = pytest.mark.integration
 

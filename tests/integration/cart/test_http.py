@@ -30,7 +30,8 @@ async def new_cart(cart, account: str, **headers) -> dict:
 async def test_create_read_list_and_other_accounts_get_404(cart, unique):
     me, other = f"acct-{unique}", f"other-{unique}"
     created = await new_cart(cart, me)
-    assert (created["account_id"], created["status"], created["items"], created["checkout_id"]) == (me, "open", [], None)
+    assert (created["account_id"], created["status"], created["items"], created["checkout_id"]) \
+        == (me, "open", [], None)
     cid = created["id"]
 
     r = await cart.client.get(f"/v1/carts/{cid}", headers=cart.auth(me))
@@ -109,7 +110,8 @@ async def test_grid_item_is_resolved_by_tiling_and_priced(cart, unique):
     assert item["footprint"]["type"] == "Polygon"
 
     r = await cart.client.post(f"/v1/carts/{cid}/items", json={**worked({"MiniTileGuids": [MINITILE]}),
-                                                                "Model": "Nimbus", "SatelliteConstellations": ["Sentinel2"]},
+                                                                "Model": "Nimbus",
+                                                                "SatelliteConstellations": ["Sentinel2"]},
                                headers=cart.auth(me))
     assert r.status_code == 201, r.text
     mini = r.json()
@@ -118,7 +120,8 @@ async def test_grid_item_is_resolved_by_tiling_and_priced(cart, unique):
     body = (await cart.client.get(f"/v1/carts/{cid}", headers=cart.auth(me))).json()
     totals = {i["id"]: i["estimate"]["total"] for i in body["items"]}
     # One full tile on the worked dates: 26,214.4 km²·images at €0.20 × 0.20 = €0.04; the first €1,000
-    # (25,000 km²·images) at tier 1, the other 1,214.4 at 65 % off = €0.014 -> €17.00; €1,017.00 (docs/domain.md, Pricing).
+    # (25,000 km²·images) at tier 1, the other 1,214.4 at 65 % off = €0.014 -> €17.00; €1,017.00
+    # (docs/domain.md, Pricing).
     assert totals[item["id"]] == "1017.00"
     # Nimbus minitile: 10.24 km² × 10 dates = 102.4 km²·images at €0.10 × 0.50 = €0.05 -> €5.12 (own family, tier 1)
     assert totals[mini["id"]] == "5.12"
@@ -220,15 +223,18 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(services, ca
 
     item_id = items[0]["id"]
     delete_key = f"del-{unique}"
-    d1 = await cart.client.delete(f"/v1/carts/{cid}/items/{item_id}", headers={**cart.auth(me), "Idempotency-Key": delete_key})
-    d2 = await cart.client.delete(f"/v1/carts/{cid}/items/{item_id}", headers={**cart.auth(me), "Idempotency-Key": delete_key})
+    d1 = await cart.client.delete(f"/v1/carts/{cid}/items/{item_id}",
+                                  headers={**cart.auth(me), "Idempotency-Key": delete_key})
+    d2 = await cart.client.delete(f"/v1/carts/{cid}/items/{item_id}",
+                                  headers={**cart.auth(me), "Idempotency-Key": delete_key})
     assert (d1.status_code, d2.status_code) == (204, 204)
     # a refused request does not use up its key
     bad_key = f"bad-{unique}"
     r = await cart.client.post(f"/v1/carts/{cid}/items", json=payload | {"ImageFrequency": 0},
                                headers={**cart.auth(me), "Idempotency-Key": bad_key})
     assert r.status_code == 422
-    r = await cart.client.post(f"/v1/carts/{cid}/items", json=payload, headers={**cart.auth(me), "Idempotency-Key": bad_key})
+    r = await cart.client.post(f"/v1/carts/{cid}/items", json=payload,
+                               headers={**cart.auth(me), "Idempotency-Key": bad_key})
     assert r.status_code == 201
     events = await events_of(cart.env["KAFKA_BOOTSTRAP_SERVERS"], cid, until=lambda evs: len(evs) >= 3, settle=1.0)
     assert types(events) == ["cart.item_added.v1", "cart.item_removed.v1", "cart.item_added.v1"]
@@ -262,7 +268,8 @@ async def test_without_pricing_the_cart_shows_a_note_instead_of_the_estimate(ser
     cart, pricing = services["cart"], services["pricing"]
     me = f"nopricing-{unique}"
     cid = (await new_cart(cart, me))["id"]
-    r = await cart.client.post(f"/v1/carts/{cid}/items", json=worked({"tile_guids": [FULL_TILE]}), headers=cart.auth(me))
+    r = await cart.client.post(f"/v1/carts/{cid}/items", json=worked({"tile_guids": [FULL_TILE]}),
+                               headers=cart.auth(me))
     assert r.status_code == 201
     pricing.kill()
     try:
@@ -283,7 +290,8 @@ async def test_a_grid_item_keeps_the_selection_as_tiling_normalised_it(cart, uni
     cid = (await new_cart(cart, me))["id"]
     inside = parse_code("33N-C0012-R0107-M005").guid  # a minitile of FULL_TILE
     r = await cart.client.post(f"/v1/carts/{cid}/items",
-                               json=worked({"tile_guids": [FULL_TILE], "minitile_guids": [inside]}), headers=cart.auth(me))
+                               json=worked({"tile_guids": [FULL_TILE], "minitile_guids": [inside]}),
+                               headers=cart.auth(me))
     assert r.status_code == 201, r.text
     item = r.json()
     # the minitile is part of the selected tile: kept once, as the tile, with tiling's warning

@@ -126,7 +126,8 @@ async def test_configuration_errors_are_422s_naming_the_field(pricing, unique, c
 
 
 async def test_a_bad_cart_item_is_named_by_its_position(pricing, unique):
-    cart = {"items": [worked_example(tile_guids=[FULL_TILE]), {**worked_example(tile_guids=[FULL_TILE]), "from": "2025-04-15"}]}
+    cart = {"items": [worked_example(tile_guids=[FULL_TILE]),
+                      {**worked_example(tile_guids=[FULL_TILE]), "from": "2025-04-15"}]}
     r = await post(pricing, f"acct-{unique}", cart)
     assert r.status_code == 422
     assert [e["field"] for e in r.json()["errors"]] == ["items.1.from"]
@@ -162,7 +163,8 @@ async def test_quotes_are_purged_an_hour_after_they_expire_and_not_before(pricin
                 aged[minutes], account, row["request"], row["response"], row["total"], row["due_at_checkout"],
                 row["price_book_version"], expired - timedelta(minutes=30), expired)
         for _ in range(100):  # the job runs every 0.3 s
-            left = {r["quote_id"] for r in await conn.fetch("SELECT quote_id FROM quotes WHERE account_id = $1", account)}
+            left = {r["quote_id"] for r in await conn.fetch("SELECT quote_id FROM quotes WHERE account_id = $1",
+                                                            account)}
             if aged[61] not in left:
                 break
             await asyncio.sleep(0.1)
@@ -176,7 +178,8 @@ async def test_quotes_are_purged_an_hour_after_they_expire_and_not_before(pricin
 
 
 async def test_deduplication_prices_only_the_pairs_not_owned(pricing, peers, unique):
-    # Tiling says the tile is owned on 5 of the 10 dates: 2,621.44 × 5 = 13,107.2 km²·images × €0.04 = €524.288 -> €524.29.
+    # Tiling says the tile is owned on 5 of the 10 dates:
+    # 2,621.44 × 5 = 13,107.2 km²·images × €0.04 = €524.288 -> €524.29.
     guid = CellId(33, False, 8, 100).guid
     peers.owned[guid] = APRIL_DATES[:5]
     r = await post(pricing, f"acct-{unique}", worked_example(tile_guids=[guid], tile_deduplication=True))

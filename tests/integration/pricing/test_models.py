@@ -19,11 +19,12 @@ async def test_models_list_every_model_with_its_base_rate_and_constellations(pri
     assert sorted(by_model["Stratus2"]["required_constellations"]) == ["Landsat89", "Sentinel1", "Sentinel2"]
     assert by_model["Stratus2"]["optional_constellations"] == []
     assert sorted(by_model["Stratus2Fast"]["required_constellations"]) == ["Sentinel1", "Sentinel2"]
-    assert [(o["constellation"], o["add_on_rate_per_km2"]) for o in by_model["Stratus2Fast"]["optional_constellations"]] \
-        == [("Landsat89", "0.02")]
+    optional = by_model["Stratus2Fast"]["optional_constellations"]
+    assert [(o["constellation"], o["add_on_rate_per_km2"]) for o in optional] == [("Landsat89", "0.02")]
     # Mode factors (docs/domain.md, Order modes) and tier brackets (docs/domain.md, Pricing).
     assert body["mode_factors"] == {"polygon": "1.00", "tile": "0.20", "minitile": "0.50"}
-    assert [(t["spend_from"], t["discount"]) for t in body["tiers"]["Stratus"]][:2] == [("0.00", "0"), ("1000.00", "0.65")]
+    assert [(t["spend_from"], t["discount"]) for t in body["tiers"]["Stratus"]][:2] \
+        == [("0.00", "0"), ("1000.00", "0.65")]
     assert body["minimum_billable_km2"] == "0.5"
 
 

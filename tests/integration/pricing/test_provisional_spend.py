@@ -18,7 +18,13 @@ from shared.contracts.checkout import CheckoutFailed, OrderPlaced, OrderRenewed,
 from shared.contracts.common import Renewal, SpendLine
 from shared.contracts.pricing import PriceCheckout
 from tests.integration.pricing.test_saga import (
-    ALL_THREE, APRIL_DATES, replies_for, send, snapshot, wait_consumed, worked_tile,
+    ALL_THREE,
+    APRIL_DATES,
+    replies_for,
+    send,
+    snapshot,
+    wait_consumed,
+    worked_tile,
 )
 
 pytestmark = pytest.mark.integration
@@ -100,7 +106,8 @@ async def test_two_checkouts_priced_back_to_back_see_each_others_spend(pricing, 
     assert body["total"] == "367.00"
 
 
-async def test_a_replayed_price_checkout_adds_its_provisional_spend_once(pricing, database_url, kafka_bootstrap, unique):
+async def test_a_replayed_price_checkout_adds_its_provisional_spend_once(pricing, database_url, kafka_bootstrap,
+                                                                         unique):
     """5 of the 10 dates owned: 13,107.2 km²·images × €0.04 = €524.288 → €524.29 (tier 1), sent twice.
 
     Counted once, the spend is €524.29 and the whole tile then costs: €1,000 − €524.29 = €475.71 left in

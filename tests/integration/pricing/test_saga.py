@@ -38,8 +38,9 @@ async def wait_consumed(database_url: str, event_ids: list[uuid.UUID], timeout: 
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            n = await conn.fetchval("SELECT count(DISTINCT event_id) FROM pricing.inbox WHERE event_id = ANY($1::uuid[])",
-                                    list(set(event_ids)))
+            n = await conn.fetchval(
+                "SELECT count(DISTINCT event_id) FROM pricing.inbox WHERE event_id = ANY($1::uuid[])",
+                list(set(event_ids)))
             if n == len(set(event_ids)):
                 return
             await asyncio.sleep(0.2)
@@ -48,7 +49,8 @@ async def wait_consumed(database_url: str, event_ids: list[uuid.UUID], timeout: 
         await conn.close()
 
 
-async def test_duplicated_and_out_of_order_order_events_leave_the_spend_right(pricing, database_url, kafka_bootstrap, unique):
+async def test_duplicated_and_out_of_order_order_events_leave_the_spend_right(pricing, database_url, kafka_bootstrap,
+                                                                              unique):
     account = f"ledger-{unique}"
     month = datetime.now(UTC).strftime("%Y-%m")
     placed = OrderPlaced(order_id=f"o1-{unique}", account_id=account, checkout_id=f"c1-{unique}", model="Stratus2",
@@ -76,13 +78,15 @@ async def test_duplicated_and_out_of_order_order_events_leave_the_spend_right(pr
 
 def snapshot(item_id: str, excluded: list[str], **changes) -> ItemSnapshot:
     return ItemSnapshot(item_id=item_id, item={**worked_tile(), **changes}, mode="grid",
-                        cells=[Cell(guid=FULL_TILE, level="tile", area_km2=Decimal("2621.44"), excluded_dates=excluded)])
+                        cells=[Cell(guid=FULL_TILE, level="tile", area_km2=Decimal("2621.44"),
+                                    excluded_dates=excluded)])
 
 
 async def replies_for(bootstrap: str, checkout_id: str, count: int, timeout: float = 30.0) -> list[tuple[str, dict]]:
     return await replies_on(bootstrap, "pricing.quote.events", checkout_id, count, timeout)
 
-async def test_price_checkout_prices_the_pairs_left_and_replies_the_same_figures_twice(pricing, kafka_bootstrap, unique):
+async def test_price_checkout_prices_the_pairs_left_and_replies_the_same_figures_twice(pricing, kafka_bootstrap,
+                                                                                       unique):
     # 5 of the 10 dates owned (excluded by tiling): 2,621.44 × 5 = 13,107.2 km²·images × €0.04 = €524.288 -> €524.29,
     # at zero spend (a fresh account). Priced twice -> the same reply twice.
     account, checkout_id = f"saga-{unique}", f"chk-{unique}"

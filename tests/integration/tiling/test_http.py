@@ -125,7 +125,8 @@ async def test_search_of_a_small_box(tiling):
     out = r.json()
     assert [c["code"] for c in out["tiles"]] == ["33N-C0009-R0100"]
     assert out["tiles"][0]["share"] == pytest.approx(1.0, abs=1e-6)
-    expected = {16 * r_ + c: (1 / 24 if r_ in (1, 3) and c in (1, 4) else 1 / 6 if (r_, c) in ((2, 2), (2, 3)) else 1 / 12)
+    expected = {16 * r_ + c: (1 / 24 if r_ in (1, 3) and c in (1, 4) else 1 / 6 if (r_, c) in ((2, 2),
+                                                                                               (2, 3)) else 1 / 12)
                 for r_ in (1, 2, 3) for c in (1, 2, 3, 4)}
     got = {int(c["code"][-3:]): c["share"] for c in out["minitiles"]}
     assert set(got) == set(expected)

@@ -102,7 +102,7 @@ def test_normalising_the_normalised_output_changes_nothing(ring_list, dissolve):
     assert second.geometry.equals_exact(first.geometry, tolerance=1e-9) or \
         shapely.equals(second.geometry, first.geometry)
     assert len(second.parts) == len(first.parts)
-    for a, b in zip(first.parts, second.parts):
+    for a, b in zip(first.parts, second.parts, strict=True):
         assert math.isclose(a.area_km2, b.area_km2, rel_tol=1e-9)
         assert a.bbox == b.bbox and a.vertex_count == b.vertex_count
         assert math.isclose(a.fill_ratio, b.fill_ratio, rel_tol=1e-9)

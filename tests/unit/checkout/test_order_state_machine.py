@@ -2,7 +2,14 @@
 import pytest
 
 from services.checkout.domain.orders import (
-    IllegalOrderTransition, OrderStatus as S, TRANSITIONS, cancel_decision, parse_status, transition,
+    TRANSITIONS,
+    IllegalOrderTransition,
+    cancel_decision,
+    parse_status,
+    transition,
+)
+from services.checkout.domain.orders import (
+    OrderStatus as S,
 )
 
 

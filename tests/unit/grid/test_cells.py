@@ -127,7 +127,7 @@ def test_parent_of_a_minitile_and_children_of_a_tile():
 
 def test_parent_of_a_tile_is_a_wrong_level_error():
     with pytest.raises(GridError) as e:
-        CellId(33, False, 10, 100).parent
+        _ = CellId(33, False, 10, 100).parent
     assert e.value.code is GridErrorCode.WRONG_LEVEL
     with pytest.raises(GridError) as e:
         children(CellId(33, False, 10, 100, 5))
@@ -159,7 +159,8 @@ def test_a_mistyped_guid_fails_its_check():
 
 
 def _forge(version=1, level=0, zone=33, hemi=0, col=12, row=107, index=0):
-    head = bytes([0x7E, 0x55, version, level, zone, hemi, 0x80 | col >> 8, col & 0xFF, 0x80 | row >> 8, row & 0xFF, index, 0])
+    head = bytes([0x7E, 0x55, version, level, zone, hemi, 0x80 | col >> 8, col & 0xFF, 0x80 | row >> 8, row & 0xFF,
+                  index, 0])
     return str(uuid.UUID(bytes=head + zlib.crc32(head).to_bytes(4, "big")))
 
 

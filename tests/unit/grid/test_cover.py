@@ -139,7 +139,8 @@ def test_geometry_collection_ignores_lines_and_merges_overlaps():
 def _random_star(rng, lon, lat, radius_deg, n):
     angles = np.sort(rng.uniform(0, 2 * np.pi, n))
     radii = rng.uniform(0.2, 1.0, n) * radius_deg
-    return Polygon(np.column_stack([lon + radii * np.cos(angles) / math.cos(math.radians(lat)), lat + radii * np.sin(angles)]))
+    return Polygon(np.column_stack([lon + radii * np.cos(angles) / math.cos(math.radians(lat)),
+                                    lat + radii * np.sin(angles)]))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -164,7 +165,9 @@ def test_cover_matches_an_independent_per_cell_intersection(seed):
         x0, y0, x1, y1 = utm.bounds
         cols, rows = np.meshgrid(np.arange(x0 // size, x1 // size + 1), np.arange(y0 // size, y1 // size + 1))
         cols, rows = cols.ravel().astype(int), rows.ravel().astype(int)
-        overlap = shapely.area(shapely.intersection(utm, shapely.box(cols * size, rows * size, (cols + 1) * size, (rows + 1) * size)))
+        overlap = shapely.area(shapely.intersection(utm,
+                                                    shapely.box(cols * size, rows * size, (cols + 1) * size,
+                                                                (rows + 1) * size)))
         ref = {(c, r): a for c, r, a in zip(cols.tolist(), rows.tolist(), overlap.tolist(), strict=True)}
         got_cells = {}
         for cell, area in zip(z.cells(), z.overlap_m2.tolist(), strict=True):

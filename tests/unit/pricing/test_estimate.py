@@ -30,7 +30,8 @@ def test_worked_example_polygon_12_km2_every_third_day_in_april_costs_24_eur():
 
     assert [d.day for d in result.image_dates[0].dates] == [1, 4, 7, 10, 13, 16, 19, 22, 25, 28]
     [line] = imagery(result)
-    assert (line.image_dates, line.quantity, line.rate, line.amount) == (10, Decimal("120"), Decimal("0.2"), Decimal("24.00"))
+    assert (line.image_dates, line.quantity, line.rate, line.amount) == (10, Decimal("120"), Decimal("0.2"),
+                                                                         Decimal("24.00"))
     assert result.total == Decimal("24.00")
     assert result.price_book_version == "2025-01"
     assert result.currency == "EUR"
@@ -43,8 +44,10 @@ def test_worked_example_full_tile_straddles_two_brackets_for_1017_eur():
     result = estimate([grid_item(tile())], checkout_day=CHECKOUT)
 
     first, second = imagery(result)
-    assert (first.tier, first.quantity, first.rate, first.amount) == (1, Decimal("25000"), Decimal("0.04"), Decimal("1000.00"))
-    assert (second.tier, second.quantity, second.rate, second.amount) == (2, Decimal("1214.4"), Decimal("0.014"), Decimal("17.00"))
+    assert (first.tier, first.quantity, first.rate, first.amount) == (1, Decimal("25000"), Decimal("0.04"),
+                                                                      Decimal("1000.00"))
+    assert (second.tier, second.quantity, second.rate, second.amount) == (2, Decimal("1214.4"), Decimal("0.014"),
+                                                                          Decimal("17.00"))
     assert result.total == Decimal("1017.00")
     assert [(t.tier, t.spend_before, t.spend_after) for t in result.tiers] == [
         (1, Decimal("0.00"), Decimal("1000.00")),
@@ -182,7 +185,8 @@ def test_minimum_billable_area_applies_per_polygon():
     # Parts 0.2 km² and 3 km²: billed 0.5 + 3. 5 dates: 2.5 × 0.20 = €0.50 and 15 × 0.20 = €3.00.
     result = estimate([polygon_item("0.2", "3", schedule=FIVE_DATES)], checkout_day=CHECKOUT)
 
-    assert [(a.area_km2, a.billable_km2) for a in result.areas] == [(Decimal("0.2"), Decimal("0.5")), (Decimal("3"), Decimal("3"))]
+    assert [(a.area_km2, a.billable_km2) for a in result.areas] == [(Decimal("0.2"), Decimal("0.5")),
+                                                                    (Decimal("3"), Decimal("3"))]
     assert [line.amount for line in imagery(result)] == [Decimal("0.50"), Decimal("3.00")]
     assert result.total == Decimal("3.50")
 
@@ -230,7 +234,8 @@ def test_tiles_and_minitiles_mixed_in_one_item_get_one_line_per_level():
 
 def test_deduplicated_dates_split_cells_into_groups_with_the_same_dates():
     # Worked-example dates (10). m3 already owns Apr 4, so it has 9 dates left.
-    # m1+m2: 20.48 km² × 10 = 204.8 × €0.10 = €20.48; m3: 10.24 × 9 = 92.16 × €0.10 = €9.216 -> €9.22 (rounded on its own line).
+    # m1+m2: 20.48 km² × 10 = 204.8 × €0.10 = €20.48;
+    # m3: 10.24 × 9 = 92.16 × €0.10 = €9.216 -> €9.22 (rounded on its own line).
     result = estimate([grid_item(minitile("m1"), minitile("m2"), minitile("m3", excluded={date(2025, 4, 4)}))],
                       checkout_day=CHECKOUT)
     assert [(line.cells, line.image_dates, line.quantity) for line in imagery(result)] == [
@@ -400,7 +405,8 @@ def test_model_listing_shows_rates_and_constellations():
     fast = next(m for m in model_listing() if m["model"] == "Stratus2Fast")
     assert (fast["display_name"], fast["base_rate_per_km2"]) == ("Stratus-2 Fast", "0.18")
     assert fast["required_constellations"] == ["Sentinel1", "Sentinel2"]
-    assert [(o["constellation"], o["add_on_rate_per_km2"]) for o in fast["optional_constellations"]] == [("Landsat89", "0.02")]
+    assert [(o["constellation"], o["add_on_rate_per_km2"]) for o in fast["optional_constellations"]] == [("Landsat89",
+                                                                                                          "0.02")]
 
 
 # ------------------------------------------------------------------ rounding per line

@@ -52,7 +52,8 @@ def test_same_cells_in_a_new_tuple_are_not_confused_with_a_cached_one():
 def _payload(tiles, minis):
     return OrderItem.model_validate({
         "tile_guids": [c.guid for c in tiles], "minitile_guids": [c.guid for c in minis],
-        "model": "Stratus2", "constellations": ["Sentinel1", "Sentinel2", "Landsat89"], "from": "2025-04-01", "to": "2025-04-30",
+        "model": "Stratus2", "constellations": ["Sentinel1", "Sentinel2", "Landsat89"], "from": "2025-04-01",
+        "to": "2025-04-30",
         "image_frequency": 2,
     })
 

@@ -76,7 +76,8 @@ def test_total_never_decreases_when_an_area_grows(model, area_list, which, extra
 @given(models, st.lists(areas, min_size=1, max_size=4), frequencies, lengths, st.integers(1, 60), spends)
 def test_total_never_decreases_when_dates_grow(model, area_list, frequency, length, more_days, spend):
     before = estimate([polygon(model, area_list, frequency, length)], checkout_day=CHECKOUT, simulated_spend=spend)
-    after = estimate([polygon(model, area_list, frequency, length + more_days)], checkout_day=CHECKOUT, simulated_spend=spend)
+    after = estimate([polygon(model, area_list, frequency, length + more_days)], checkout_day=CHECKOUT,
+                     simulated_spend=spend)
     assert after.total >= before.total - tolerance(before, after)
 
 
@@ -84,14 +85,16 @@ def test_total_never_decreases_when_dates_grow(model, area_list, frequency, leng
 @given(models, st.lists(areas, min_size=1, max_size=4), frequencies, lengths, spends, spends)
 def test_more_spend_already_in_the_month_never_costs_more(model, area_list, frequency, length, spend_a, spend_b):
     low, high = sorted((spend_a, spend_b))
-    items = [polygon(model, area_list, frequency, length, label="a"), grid(model, area_list, frequency, length, label="b")]
+    items = [polygon(model, area_list, frequency, length, label="a"),
+             grid(model, area_list, frequency, length, label="b")]
     at_low = estimate(items, checkout_day=CHECKOUT, simulated_spend=low)
     at_high = estimate(items, checkout_day=CHECKOUT, simulated_spend=high)
     assert at_high.total <= at_low.total + tolerance(at_low, at_high)
 
 
 @common
-@given(models, st.lists(areas, min_size=1, max_size=4), frequencies, lengths, spends, st.integers(1, 4), st.integers(1, 4))
+@given(models, st.lists(areas, min_size=1, max_size=4), frequencies, lengths, spends, st.integers(1, 4),
+       st.integers(1, 4))
 def test_lines_always_add_up_to_the_totals(model, area_list, frequency, length, spend, storage, requests):
     items = [polygon(model, area_list, frequency, length, storage, requests, label="a"),
              grid(model, area_list, frequency, length, label="b"),
@@ -110,6 +113,7 @@ def test_lines_always_add_up_to_the_totals(model, area_list, frequency, length, 
 @given(models, areas, frequencies, lengths, spends)
 def test_each_line_is_its_own_quantity_times_rate_rounded_to_cents(model, area, frequency, length, spend):
     # Half a cent of rounding; the displayed quantity is rounded to 6 decimals, so allow that too.
-    result = estimate([grid(model, [area, area + 1, area + 2], frequency, length)], checkout_day=CHECKOUT, simulated_spend=spend)
+    result = estimate([grid(model, [area, area + 1, area + 2], frequency, length)], checkout_day=CHECKOUT,
+                      simulated_spend=spend)
     for line in result.lines:
         assert abs(line.quantity * line.rate - line.amount) <= Decimal("0.0050001")

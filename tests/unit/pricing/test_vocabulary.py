@@ -62,7 +62,8 @@ def test_dumps_with_snake_case_names_and_from():
 
 
 def test_python_code_can_use_the_field_names():
-    item = OrderItem(aoi_id="a", model="Nimbus", constellations=["Sentinel2"], from_=date(2025, 4, 1), image_frequency=1)
+    item = OrderItem(aoi_id="a", model="Nimbus", constellations=["Sentinel2"], from_=date(2025, 4, 1),
+                     image_frequency=1)
     assert item.from_ == date(2025, 4, 1)
 
 
@@ -103,7 +104,8 @@ def test_a_constellation_the_model_does_not_allow_is_named():
 def test_check_configuration_reports_every_rule_for_the_cart():
     issues = check_configuration(model="Stratus2Fast", constellations=["Sentinel2"], from_=date(2025, 4, 2),
                                  to=date(2025, 4, 1), image_frequency=9, storage_months=0, api_requests=0)
-    assert [i.field for i in issues] == ["from", "to", "image_frequency", "constellations", "storage_months", "api_requests"]
+    assert [i.field for i in issues] == ["from", "to", "image_frequency", "constellations", "storage_months",
+                                         "api_requests"]
     assert check_configuration(model="Nimbus", constellations=["Sentinel2", "Landsat89"], from_=date(2025, 4, 1),
                                to=None, image_frequency=7) == []
 

@@ -9,7 +9,7 @@ import shapely
 
 from services.tiling.domain import optimise
 
-from .helpers import TILE, geodesic_km2, minitile_block, utm_rect_to_lonlat, E0, N0
+from .helpers import E0, N0, TILE, geodesic_km2, minitile_block, utm_rect_to_lonlat
 
 
 def test_aoi_needing_110_minitiles_is_cheaper_as_the_whole_tile():

@@ -18,7 +18,8 @@ def test_duplicates_are_removed_with_a_warning():
 
 
 def test_minitiles_of_a_selected_tile_are_folded_in_with_a_warning():
-    sel = resolve_selection([TILE.minitile_at(1).guid, TILE.guid, TILE.minitile_at(200).guid, OTHER.minitile_at(5).guid])
+    sel = resolve_selection([TILE.minitile_at(1).guid, TILE.guid, TILE.minitile_at(200).guid,
+                             OTHER.minitile_at(5).guid])
     assert sel.tiles == (TILE,)
     assert sel.minitiles == (OTHER.minitile_at(5),)
     fold = [w for w in sel.warnings if w.code == "minitiles_folded_into_tile"]
