@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logs import correlation_id
 from shared.problems import Problem
@@ -29,7 +30,7 @@ PROBLEM_JSON = "application/problem+json"
 
 # The database is restarting, failing over or out of connections: the request may well succeed in
 # a moment, so these are a 503 with Retry-After, never a 500.
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,      # 08xxx: connection lost, refused, rejected
     asyncpg.exceptions.OperatorInterventionError,  # 57xxx: shutdown, cannot connect now, canceled
     asyncpg.exceptions.InsufficientResourcesError,  # 53xxx: too many connections, disk full
@@ -48,7 +49,7 @@ def _parameter_with_nul(query_string: bytes) -> str | None:
     return None
 
 
-async def _send_problem(send, p: Problem, path: str) -> None:
+async def _send_problem(send: Send, p: Problem, path: str) -> None:
     body = json.dumps(p.body(path)).encode()
     await send({"type": "http.response.start", "status": p.status,
                 "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
@@ -59,10 +60,10 @@ class ObserveMiddleware:
     """Correlation id in and out, request count and latency per route. A plain ASGI middleware:
     Starlette's @app.middleware("http") wraps every request in extra tasks and streams."""
 
-    def __init__(self, app, service: str) -> None:
+    def __init__(self, app: ASGIApp, service: str) -> None:
         self.app, self.service = app, service
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         cid = None
@@ -76,7 +77,7 @@ class ObserveMiddleware:
         status = 500
         started = False
 
-        async def send_with_id(message):
+        async def send_with_id(message: Message) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
@@ -194,11 +195,11 @@ def create_app(
     app.add_middleware(ObserveMiddleware, service=service)
 
     @app.exception_handler(Problem)
-    async def on_problem(request: Request, exc: Problem):
+    async def on_problem(request: Request, exc: Problem) -> Response:
         return problem_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
-    async def on_invalid(request: Request, exc: RequestValidationError):
+    async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = []
         for e in exc.errors():
             loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
@@ -207,11 +208,11 @@ def create_app(
         return problem_response(Problem(422, "validation_error", detail, errors=errors), request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(request: Request, exc: StarletteHTTPException):
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
 
-    async def on_database_unavailable(request: Request, exc: Exception):
+    async def on_database_unavailable(request: Request, exc: Exception) -> Response:
         log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
         response = problem_response(Problem(503, "database_unavailable", "the database is not reachable right now "
                                             f"(restarting or overloaded); retry in {RETRY_AFTER_SECONDS} seconds"),
@@ -223,7 +224,7 @@ def create_app(
         app.add_exception_handler(kind, on_database_unavailable)
 
     @app.exception_handler(Exception)
-    async def on_error(request: Request, exc: Exception):
+    async def on_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(Problem(500, "internal_error", "an unexpected error occurred; it has been logged"),
                                 request)
@@ -231,18 +232,18 @@ def create_app(
     _document_problems(app)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz():
+    async def healthz() -> dict[str, str]:
         return {"status": "alive", "service": service}
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz():
+    async def readyz() -> Response:
         checks = await readiness(app) if readiness else {}
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
                             status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics():
+    async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,13 +77,13 @@ class ServiceSpec:
     migrations: Path | None
     routers: list[APIRouter] = field(default_factory=list)
     consumers: list[ConsumerSpec] = field(default_factory=list)
-    background: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[Runtime], Coroutine[Any, Any, None]]] = field(default_factory=list)
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
     relay: bool = True
     publishes: tuple[type[Message], ...] = ()  # what its outbox sends: documented in its AsyncAPI
 
 
-async def _raw(msg):  # keep the body as bytes: the inbox validates it and dead-letters bad ones
+async def _raw(msg: KafkaMessage) -> bytes:  # keep the body as bytes: the inbox validates it and dead-letters bad ones
     return msg.body
 
 
@@ -91,9 +91,11 @@ def build_broker(spec: ServiceSpec, consumers: list[InboxConsumer]) -> KafkaBrok
     s = spec.settings
     broker = KafkaBroker(s.kafka_bootstrap_servers, client_id=f"tessera-{spec.name}", logger=None)
     for cs, consumer in zip(spec.consumers, consumers, strict=True):
-        def make(consumer: InboxConsumer):
+        def make(consumer: InboxConsumer) -> Callable[[KafkaMessage], Coroutine[Any, Any, None]]:
             async def handle(msg: KafkaMessage) -> None:
                 r = msg.raw_message
+                if isinstance(r, tuple):  # subscribers here are never batch subscribers
+                    raise TypeError(f"{consumer.name}: got a batch of {len(r)} records")
                 await consumer.handle(Record(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers or ())))
                 with COMMIT_SECONDS.labels(consumer.name).time():
                     await msg.ack()  # only now is the offset committed
@@ -155,7 +157,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
         return checks
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         applied = await migrate(s.database_url, spec.name, spec.migrations)
         if applied:
             log.info("applied migrations %s", applied)
@@ -175,7 +177,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
         app.state.asyncapi = FastStream(broker, specification=AsyncAPI(title=f"Tessera {spec.name}", version="0.1.0"))
         if spec.on_start:
             await spec.on_start(rt)
-        tasks: list[asyncio.Task] = []
+        tasks: list[asyncio.Task[None]] = []
         relay = None
         if spec.relay:
             relay = OutboxRelay(s.database_url, spec.name, s.kafka_bootstrap_servers, service=spec.name,
@@ -208,7 +210,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
     app.state.verifier = TokenVerifier.from_file(s.jwt_public_key_file, s.jwt_issuer)
 
     @app.get("/asyncapi", include_in_schema=False)
-    async def asyncapi():
+    async def asyncapi() -> Any:
         return app.state.asyncapi.schema.to_specification().to_jsonable()
 
     for r in spec.routers:
