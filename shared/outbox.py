@@ -102,7 +102,7 @@ class Outbox:
             topic or message.TOPIC,
             key,
             message.TYPE,
-            message.model_dump(mode="json", by_alias=False),
+            message.model_dump(mode="json", by_alias=True),  # the shared vocabulary's names ("from")
             env.headers(),
             shard_of(key),
             self.channel,

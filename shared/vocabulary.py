@@ -48,6 +48,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from shared.schedule import Schedule
 from shared.catalog import CONSTELLATION_DISPLAY_NAMES, Constellation, ModelName, model_spec
 from shared.inputs import Id, Text
 
@@ -455,6 +456,11 @@ class OrderItem(BaseModel):
     def effective_reference_date(self) -> date:
         """The reference date, defaulting to ``from`` (docs/domain.md, Configuration)."""
         return self.reference_date if self.reference_date is not None else self.from_
+
+    @property
+    def schedule(self) -> Schedule:
+        """The item's image schedule: its window, cadence and reference date."""
+        return Schedule(self.from_, self.to, self.image_frequency, self.effective_reference_date)
 
     def configuration_issues(self) -> Sequence[ConfigurationIssue]:
         """Re-run the configuration rules (always empty for a validated instance)."""

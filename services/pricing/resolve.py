@@ -40,7 +40,6 @@ from services.pricing.domain import (
     PricingItem,
     charge_periods,
     pricing_item_from_payload,
-    schedule_of,
 )
 from shared.contracts.common import ItemSnapshot
 from shared.geo import AoiError, import_aoi
@@ -269,7 +268,7 @@ async def resolve_estimate_item(
         cells = grid_cells(payload, field_prefix)
         resolved_dedup, owned_count, warnings = "not_requested", 0, []
         if payload.tile_deduplication:
-            periods = charge_periods(schedule_of(payload), checkout_day, include_next_month=include_next_month)
+            periods = charge_periods(payload.schedule, checkout_day, include_next_month=include_next_month)
             dates = sorted({d for p in periods for d in p.dates})
             owned, warnings = await owned_pairs(http, settings.tiling_url, payload, cells, dates, authorization,
                                                 settings.dedup_timeout_seconds)
@@ -299,7 +298,7 @@ async def resolve_estimate_item(
 def item_from_snapshot(snapshot: ItemSnapshot) -> PricingItem | None:
     """A frozen cart item as the calculator's input; None when nothing is left to buy (every
     grid cell owned). Raises ``ValueError`` (pydantic's included) for an item that cannot be priced."""
-    payload = StoredOrderItem.model_validate(snapshot.item)
+    payload = snapshot.item
     if payload.aoi_mode != snapshot.mode:
         raise ValueError(f"item {snapshot.item_id}: snapshot mode {snapshot.mode} but its payload is {payload.aoi_mode}")
     if snapshot.mode == "polygon":

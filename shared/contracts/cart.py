@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+
 
 from shared.contracts.base import Message, contract
 from shared.contracts.common import ItemSnapshot
+from shared.vocabulary import StoredOrderItem
 
 T_EVENTS, T_COMMANDS = "cart.cart.events", "cart.cart.commands"
 
@@ -19,7 +20,7 @@ class CartItemAdded(Message):
     cart_id: str
     account_id: str
     item_id: str
-    item: dict[str, Any]
+    item: StoredOrderItem
 
 
 @contract("cart.item_updated.v1", topic=T_EVENTS, key="cart_id")
@@ -33,7 +34,7 @@ class CartItemUpdated(Message):
     cart_id: str
     account_id: str
     item_id: str
-    item: dict[str, Any]
+    item: StoredOrderItem
 
 
 @contract("cart.item_removed.v1", topic=T_EVENTS, key="cart_id")

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.money import Amount
+from shared.vocabulary import StoredOrderItem
 
 
 class Part(BaseModel):
@@ -33,7 +34,7 @@ class ItemSnapshot(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     item_id: str
-    item: dict[str, Any]  # the shared order-item payload (shared.vocabulary.StoredOrderItem), JSON form
+    item: StoredOrderItem  # the order item in the shared vocabulary
     mode: Literal["polygon", "grid"]
     parts: list[Part] = []  # polygon mode: the AOI's parts
     cells: list[Cell] = []  # grid mode: the resolved selection

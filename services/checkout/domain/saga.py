@@ -11,7 +11,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from shared.schedule import Schedule, charge_periods
+from shared.schedule import charge_periods
+from shared.vocabulary import StoredOrderItem
 
 
 class Step(StrEnum):
@@ -42,21 +43,9 @@ def advance(current: Step, target: Step) -> Step:
     return target
 
 
-def schedule_of(item: dict[str, Any]) -> Schedule:
-    """The image schedule of an order-item payload (JSON form, snake_case)."""
-    to = item.get("to")
-    ref = item.get("reference_date")
-    return Schedule(
-        from_=date.fromisoformat(item["from"]),
-        to=date.fromisoformat(to) if to else None,
-        frequency=int(item["image_frequency"]),
-        reference=date.fromisoformat(ref) if ref else None,
-    )
-
-
-def dates_charged_at_checkout(item: dict[str, Any], today: date) -> list[date]:
+def dates_charged_at_checkout(item: StoredOrderItem, today: date) -> list[date]:
     """The image dates bought at checkout (a fixed window: all; recurring: up to this month)."""
-    periods = charge_periods(schedule_of(item), today, include_next_month=False)
+    periods = charge_periods(item.schedule, today, include_next_month=False)
     return sorted({d for p in periods if p.at_checkout for d in p.dates})
 
 

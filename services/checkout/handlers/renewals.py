@@ -18,8 +18,10 @@ import zlib
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
 from services.checkout import store
-from services.checkout.domain.saga import missing_credit, schedule_of
+from services.checkout.domain.saga import missing_credit
 from shared.contracts.checkout import OrderRenewed, RenewalFailed
 from shared.contracts.common import Cell, ItemSnapshot, Renewal
 from shared.contracts.coverage import (
@@ -28,6 +30,7 @@ from shared.contracts.coverage import (
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricingRejected
 from shared.schedule import Month, utc_today
 from shared.service import Runtime
+from shared.vocabulary import StoredOrderItem
 
 log = logging.getLogger("tessera.checkout.renewals")
 LOCK = zlib.crc32(b"checkout:renewals") & 0x7FFFFFFF
@@ -80,13 +83,20 @@ async def start_renewal(rt: Runtime, conn, o, month: Month) -> None:
         " ON CONFLICT (order_id, month) DO UPDATE SET status = 'pending', at = now(),"
         " attempt = order_charges.attempt + 1 RETURNING attempt", o["id"], str(month))
     renewal = Renewal(order_id=str(o["id"]), month=str(month), attempt=attempt)
-    item = month_item(o, month)
+    try:
+        item = StoredOrderItem.model_validate(month_item(o, month))
+    except ValidationError as exc:  # the catalog moved on since the order was placed: pause, say why
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "item"
+        await give_up(rt, conn, renewal, o, month, "invalid_item",
+                      f"renewal for {month} not made: the order's {where} is no longer accepted ({first['msg']})")
+        return
     if o["mode"] == "grid":
-        dates = list(schedule_of(item).dates_in_month(month))
+        dates = list(item.schedule.dates_in_month(month))
         await rt.outbox.add(conn, ReserveCoverage(account_id=o["account_id"], checkout_id=renewal.checkout_id,
                                                   renewal=renewal, items=[CoverageRequest(
-            item_id=o["item_id"], model=item["model"], constellations=list(item["constellations"]),
-            deduplicate=bool(item.get("tile_deduplication")), cells=fresh_cells(o), dates=dates)]))
+            item_id=o["item_id"], model=item.model, constellations=list(item.constellations),
+            deduplicate=item.tile_deduplication, cells=fresh_cells(o), dates=dates)]))
     else:
         await price(rt, conn, o, month, renewal, cells=None)
 

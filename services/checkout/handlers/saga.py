@@ -75,8 +75,8 @@ def effects(rt: Runtime) -> dict[str, Any]:
         grid = [i for i in m.items if i.mode == "grid"]
         if grid:
             requests = [CoverageRequest(
-                item_id=i.item_id, model=i.item["model"], constellations=list(i.item["constellations"]),
-                deduplicate=bool(i.item.get("tile_deduplication")), cells=i.cells,
+                item_id=i.item_id, model=i.item.model, constellations=list(i.item.constellations),
+                deduplicate=i.item.tile_deduplication, cells=i.cells,
                 dates=dates_charged_at_checkout(i.item, co["price_date"])) for i in grid]
             await store.set_step(conn, co["id"], advance(Step.FREEZING, Step.RESERVING), timeout, snapshot=snapshot)
             await rt.outbox.add(conn, ReserveCoverage(account_id=co["account_id"], checkout_id=m.checkout_id, items=requests))

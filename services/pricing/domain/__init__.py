@@ -23,7 +23,7 @@ from .estimate import (
     price_month,
 )
 from .ledger import ConflictingCharge, OrderCancelledInReview, PlacedSpend, RenewedSpend, SpendLedger
-from .payload import pricing_item_from_payload, schedule_of
+from .payload import pricing_item_from_payload
 from .price_book import (
     PRICE_BOOK_2025_01,
     CellLevel,
@@ -69,5 +69,4 @@ __all__ = [
     "price_book",
     "price_month",
     "pricing_item_from_payload",
-    "schedule_of",
 ]

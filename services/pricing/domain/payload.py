@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shared.schedule import Schedule
 from shared.vocabulary import OrderItem
 
 from .estimate import PolygonPart, PricedCell, PricingItem
 
-__all__ = ["pricing_item_from_payload", "schedule_of"]
-
-
-def schedule_of(payload: OrderItem) -> Schedule:
-    """The image schedule of a validated payload (reference date defaulting to ``from``)."""
-    return Schedule(payload.from_, payload.to, payload.image_frequency, payload.effective_reference_date)
+__all__ = ["pricing_item_from_payload"]
 
 
 def pricing_item_from_payload(
@@ -30,7 +24,7 @@ def pricing_item_from_payload(
         label=label,
         model=payload.model,
         constellations=frozenset(payload.constellations),
-        schedule=schedule_of(payload),
+        schedule=payload.schedule,
         parts=tuple(parts),
         cells=tuple(cells),
         storage_months=payload.storage_months,

@@ -1,6 +1,7 @@
 """Cart items: canonical payload, merge patches with aliases, AOI/tiling facts and the frozen snapshot."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -128,12 +129,14 @@ def test_snapshot_of_a_polygon_item_is_self_contained():
     snap = snapshot("item-1", stored, "polygon", facts)
     assert snap.mode == "polygon" and snap.cells == []
     assert [(p.label, p.area_km2) for p in snap.parts] == [("part 1", Decimal("12"))]
-    # the shared vocabulary's names ("from"), as the checkout service reads them
-    assert snap.item["from"] == "2025-04-01" and snap.item["aoi_id"] == "aoi-1" and "from_" not in snap.item
-    assert snap.item["reference_date"] == "2025-01-01" and snap.item["image_frequency"] == 3
-    # it round-trips through JSON and back into the shared payload (what pricing does with it)
+    assert snap.item.from_ == date(2025, 4, 1) and snap.item.aoi_id == "aoi-1"
+    assert snap.item.reference_date == date(2025, 1, 1) and snap.item.image_frequency == 3
+    # on the wire it speaks the shared vocabulary's names ("from", not the attribute "from_")
+    wire = snap.model_dump(mode="json", by_alias=True)["item"]
+    assert wire["from"] == "2025-04-01" and "from_" not in wire
+    # and it round-trips through JSON into the typed item (what pricing and checkout read)
     again = ItemSnapshot.model_validate_json(snap.model_dump_json())
-    assert StoredOrderItem.model_validate(again.item).image_frequency == 3
+    assert again.item == snap.item
 
 
 def test_snapshot_of_a_grid_item_carries_cells():
@@ -144,7 +147,7 @@ def test_snapshot_of_a_grid_item_carries_cells():
     assert snap.mode == "grid" and snap.parts == []
     assert [(c.guid, c.level, c.area_km2, c.excluded_dates) for c in snap.cells] == [
         (TILE, "tile", Decimal("2621.44"), [])]
-    assert snap.item["tile_guids"] == [TILE] and snap.item["to"] is None
+    assert snap.item.tile_guids == [TILE] and snap.item.to is None
 
 
 def test_a_grid_payload_takes_the_resolved_selection():

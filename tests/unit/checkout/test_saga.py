@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from shared.vocabulary import StoredOrderItem
 from services.checkout.domain.saga import (
     IllegalStep, Step, advance, apply_coverage, dates_charged_at_checkout, missing_credit, price_changed,
 )
@@ -26,9 +27,9 @@ def test_a_finished_checkout_never_moves_and_steps_are_not_skipped(current, targ
 
 
 def item(**kw):
-    base = {"model": "Stratus2", "constellations": ["Sentinel1", "Sentinel2", "Landsat89"],
+    base = {"aoi_id": "aoi-1", "model": "Stratus2", "constellations": ["Sentinel1", "Sentinel2", "Landsat89"],
             "from": "2025-04-01", "to": "2025-04-30", "image_frequency": 3, "reference_date": "2025-01-01"}
-    return {**base, **kw}
+    return StoredOrderItem.model_validate({**base, **kw})
 
 
 def test_a_fixed_window_reserves_every_date_of_the_worked_example():
