@@ -49,7 +49,8 @@ class TokenVerifier:
 
 def principal_of(request: Request) -> Principal:
     """The verified caller of a request (the app's state holds the verifier)."""
-    return request.app.state.verifier.verify(request.headers.get("authorization"))
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(request.headers.get("authorization"))
 
 
 async def current_principal(request: Request) -> Principal:

@@ -76,7 +76,7 @@ def kafka_headers(h: dict[str, str]) -> list[tuple[str, bytes]]:
     return [(k, v.encode()) for k, v in h.items()]
 
 
-def decode_headers(raw: list[tuple[str, bytes]] | tuple | None) -> dict[str, str]:
+def decode_headers(raw: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in raw or ():
         try:

@@ -10,6 +10,7 @@ proxy would normalise those away and ask for a different resource).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
@@ -47,7 +48,7 @@ def id_issue(value: str) -> str | None:
     return None
 
 
-def _check(issue_of):
+def _check(issue_of: Callable[[str], str | None]) -> Callable[[str], str]:
     def check(value: str) -> str:
         issue = issue_of(value)
         if issue:

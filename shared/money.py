@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 __all__ = [
     "CENT",
@@ -204,7 +207,8 @@ def amount_issue(amount: Decimal) -> str | None:
         return f"{amount} is not an amount"
     if abs(amount) >= MAX_AMOUNT:
         return f"{amount} is out of range: amounts must be below {MAX_AMOUNT:,} EUR"
-    if amount.as_tuple().exponent < -AMOUNT_DECIMALS and amount != amount.quantize(CENT):
+    exponent = amount.as_tuple().exponent  # an int: the amount is finite
+    if isinstance(exponent, int) and exponent < -AMOUNT_DECIMALS and amount != amount.quantize(CENT):
         return f"{amount} has more than {AMOUNT_DECIMALS} decimals; amounts are in whole cents"
     return None
 
@@ -230,15 +234,7 @@ def _amount_field(value: object) -> Decimal:
         raise PydanticCustomError("invalid_amount", "{issue}", {"issue": str(exc)}) from None
 
 
-def _amount_type():
-    from typing import Annotated
-
-    from pydantic import BeforeValidator
-
-    # the JSON Schema stays Decimal's (number or string): published message contracts keep their schemas
-    return Annotated[Decimal, BeforeValidator(_amount_field)]
-
-
 # A pydantic field type: the one range of money, at every route and in every message contract.
-Amount = _amount_type()
+# The JSON Schema stays Decimal's (number or string): published message contracts keep their schemas.
+Amount = Annotated[Decimal, BeforeValidator(_amount_field)]
 AMOUNT_RULE = f"EUR as a string such as \"24.00\": at most {AMOUNT_DECIMALS} decimals, below {MAX_AMOUNT:,} in size"

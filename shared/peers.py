@@ -57,7 +57,8 @@ def parse_stored_aoi(aoi_id: str, body: Any) -> StoredAoi:
     """The AOI service's `GET /v1/aois/{id}` body as a StoredAoi; ValueError naming what is missing."""
     if not isinstance(body, dict):
         raise ValueError("the body is not a JSON object")
-    report = body.get("report") if isinstance(body.get("report"), dict) else body
+    nested = body.get("report")
+    report: dict[str, Any] = nested if isinstance(nested, dict) else body
     raw_parts = report.get("parts")
     if not isinstance(raw_parts, list) or not raw_parts:
         raise ValueError("it has no parts")

@@ -6,7 +6,8 @@ version (a new class), never an edit of a published one; the contract test guard
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,12 +28,13 @@ class Message(BaseModel):
 
 
 REGISTRY: dict[str, type[Message]] = {}
+M = TypeVar("M", bound=Message)
 
 
-def contract(type_: str, topic: str, key: str):
+def contract(type_: str, topic: str, key: str) -> Callable[[type[M]], type[M]]:
     """Class decorator registering a message type under its CloudEvents type."""
 
-    def wrap(cls: type[Message]) -> type[Message]:
+    def wrap(cls: type[M]) -> type[M]:
         if type_ in REGISTRY and REGISTRY[type_] is not cls:
             raise ValueError(f"message type {type_} registered twice")
         cls.TYPE, cls.TOPIC, cls.KEY_FIELD = type_, topic, key

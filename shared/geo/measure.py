@@ -51,7 +51,7 @@ def parallel_arc_m(lat_deg: float, dlon_deg: float) -> float:
 def meridian_arc_m(lon_deg: float, lat1_deg: float, lat2_deg: float) -> float:
     """Length along a meridian (a meridian is a geodesic)."""
     _, _, dist = GEOD.inv(lon_deg, lat1_deg, lon_deg, lat2_deg)
-    return abs(dist)
+    return abs(float(dist))
 
 
 def bbox_sides_m(bounds: tuple[float, float, float, float]) -> tuple[float, float]:

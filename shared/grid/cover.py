@@ -22,7 +22,7 @@ a corner is not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,7 +158,9 @@ def _wanted_zones(zones: Iterable[str | int] | None) -> tuple[set[int], set[tupl
     return whole, exact
 
 
-def zone_pieces(aoi: BaseGeometry, zones: Iterable[str | int] | None = None):
+def zone_pieces(
+    aoi: BaseGeometry, zones: Iterable[str | int] | None = None
+) -> Iterator[tuple[int, bool, BaseGeometry]]:
     """Yield ``(zone, south, piece_lonlat)``: the AOI clipped exactly to each widened zone band it
     meets (longitudes of the piece may pass +-180 for zones 1 and 60)."""
     wanted = _wanted_zones(zones)
@@ -300,8 +302,9 @@ def rasterise(geom_utm: BaseGeometry, size: float) -> tuple[np.ndarray, np.ndarr
     row_base = min(row.min(), mrow.min()) - 1
     width = int(max(col.max(), mcol.max()) - col_base + 2)
 
-    def _key(r, c):
-        return (r - row_base) * width + (c - col_base)
+    def _key(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        keys: np.ndarray = (r - row_base) * width + (c - col_base)
+        return keys
 
     ekeys, inv = np.unique(_key(row, col), return_inverse=True)
     e_local = np.bincount(inv, weights=local, minlength=len(ekeys))
@@ -347,11 +350,14 @@ def rasterise(geom_utm: BaseGeometry, size: float) -> tuple[np.ndarray, np.ndarr
 
 def cell_keys(zone: int, south: bool, level: Level, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
     base = (GRID_VERSION << 40) | (zone << 34) | (int(south) << 33)
+    keys: np.ndarray
     if level is Level.TILE:
-        return base | (cols << 21) | (rows << 9)
+        keys = base | (cols << 21) | (rows << 9)
+        return keys
     tc, c = np.divmod(cols, MINITILES_PER_SIDE)
     tr, r = np.divmod(rows, MINITILES_PER_SIDE)
-    return base | (tc << 21) | (tr << 9) | (1 << 8) | (r * MINITILES_PER_SIDE + c)
+    keys = base | (tc << 21) | (tr << 9) | (1 << 8) | (r * MINITILES_PER_SIDE + c)
+    return keys
 
 
 def cover(

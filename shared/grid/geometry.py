@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import shapely
@@ -80,7 +81,7 @@ def cell_area_km2(cell: CellId) -> float:
     if is_whole(cell):
         size = cell.level.size_m
         return size * size / 1e6
-    return poly.area / 1e6
+    return float(poly.area) / 1e6
 
 
 def clipped_square_utm(cell: CellId) -> Polygon:
@@ -204,7 +205,7 @@ class GridCell:
     def epsg(self) -> int:
         return self.cell.epsg
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "guid": self.guid,
             "code": self.code,
