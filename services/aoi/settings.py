@@ -20,10 +20,14 @@ class AoiSettings(ServiceSettings):
     max_parts: int = Limits.max_parts
     max_vertices: int = Limits.max_vertices
     max_total_area_km2: float = Limits.max_total_area_km2
+    max_archive_depth: int = Limits.max_archive_depth
 
-    # inputs up to this size are imported on the event loop (cheaper than a thread hop);
-    # larger ones (and archives) go to a worker thread so the loop keeps serving
+    # inputs up to this size are imported on the event loop (cheaper than a process hop);
+    # larger ones (and archives) go to the import worker processes so the loop keeps serving
     inline_import_bytes: int = 16 * 1024
+    # worker processes for imports, and how many more imports may wait for one (then 503)
+    import_workers: int = 2
+    import_queue: int = 4
 
     # overlap query: a query geometry whose bounding box is larger than this is pre-filtered by the
     # bbox columns instead of the H3 index (a continent-sized viewport would need too many cells)
@@ -36,4 +40,5 @@ class AoiSettings(ServiceSettings):
         return Limits(max_upload_bytes=self.max_upload_bytes,
                       max_uncompressed_bytes=self.max_uncompressed_bytes,
                       max_compression_ratio=self.max_compression_ratio, max_parts=self.max_parts,
-                      max_vertices=self.max_vertices, max_total_area_km2=self.max_total_area_km2)
+                      max_vertices=self.max_vertices, max_total_area_km2=self.max_total_area_km2,
+                      max_archive_depth=self.max_archive_depth)

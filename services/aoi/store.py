@@ -8,19 +8,22 @@ import asyncpg
 
 _SUMMARY = ("id, account_id, name, source_format, area_km2, billable_km2, min_lon, min_lat, max_lon, "
             "max_lat, report -> 'totals' AS totals, created_at")
-_FULL = "id, account_id, name, source_format, geometry, report, created_at, request_hash"
+# the geometry as text: served as it is stored, never parsed into Python objects and dumped again
+_FULL = "id, account_id, name, source_format, geometry::text AS geometry, report, created_at, request_hash"
+_INSERTED = "id, account_id, name, source_format, report, created_at, request_hash"
 
 
 async def insert(conn: asyncpg.Connection, row: dict[str, Any]) -> asyncpg.Record | None:
-    """Insert a new AOI; None when (account_id, idempotency_key) is already taken."""
+    """Insert a new AOI (``geometry`` as GeoJSON text); None when (account_id, idempotency_key) is
+    already taken. The row returned has no geometry: the caller has it."""
     return await conn.fetchrow(
         """
         INSERT INTO aois (id, account_id, name, source_format, geometry, wkb, report, area_km2, billable_km2,
                           min_lon, min_lat, max_lon, max_lat, h3_resolution, h3_cells, idempotency_key,
                           request_hash)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+        VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
         ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING """ + _FULL,
+        RETURNING """ + _INSERTED,
         row["id"], row["account_id"], row["name"], row["source_format"], row["geometry"], row["wkb"],
         row["report"], row["area_km2"], row["billable_km2"], *row["bbox"], row["h3_resolution"],
         row["h3_cells"], row["idempotency_key"], row["request_hash"],

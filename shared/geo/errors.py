@@ -87,6 +87,9 @@ class AoiError(Exception):
         self.status = status if status is not None else _STATUS.get(code, 422)
         self.where = dict(where or {})
 
+    def __reduce__(self):  # pickled whole (an import in a worker process refuses with it)
+        return _rebuild, (self.code, self.message, self.where, self.status)
+
     def to_problem(self) -> dict[str, Any]:
         """RFC 9457 problem-details body (the HTTP layer may add ``instance``)."""
         problem: dict[str, Any] = {
@@ -102,6 +105,10 @@ class AoiError(Exception):
 
     def __repr__(self) -> str:
         return f"AoiError({self.code!r}, {self.message!r})"
+
+
+def _rebuild(code: str, message: str, where: dict[str, Any], status: int) -> AoiError:
+    return AoiError(code, message, where=where, status=status)
 
 
 def warning(code: str, message: str, **details: Any) -> dict[str, Any]:
