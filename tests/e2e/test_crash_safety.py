@@ -9,6 +9,7 @@ accepted total is known in advance whatever order the checkouts are priced in.
 import asyncio
 import os
 import random
+import time
 from decimal import Decimal
 
 import asyncpg
@@ -16,6 +17,7 @@ import pytest
 
 from shared.grid import CellId
 from tests.e2e.conftest import Dashboard
+from tests.support import infra
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +61,9 @@ async def test_checkouts_survive_every_service_being_killed(stack, database_url,
             await asyncio.sleep(rng.uniform(0.5, 2.0))
             await stack[name].restart()  # SIGKILL, start again, wait until ready
 
+    t0 = time.monotonic()
     await asyncio.gather(checkouts(), killer())
+    killed_at = time.monotonic()
     assert len(set(checkout_ids)) == N
 
     results = []
@@ -73,6 +77,11 @@ async def test_checkouts_survive_every_service_being_killed(stack, database_url,
                     raise
                 await asyncio.sleep(2)
     assert all(r["status"] in ("completed", "failed") for r in results)
+    infra.record_figures({"fault": "SIGKILL of each service in turn", "checkouts": N,
+                          "completed": sum(r["status"] == "completed" for r in results),
+                          "failed": [r["failure"]["code"] for r in results if r["status"] == "failed"],
+                          "terminal_after_last_restart_s": round(time.monotonic() - killed_at, 1),
+                          "total_s": round(time.monotonic() - t0, 1)})
     completed = [r for r in results if r["status"] == "completed"]
     failed = [r for r in results if r["status"] == "failed"]
     # A kill may time a step out (a clean, compensated failure) but must never lose or double anything.

@@ -15,7 +15,6 @@ every accepted total is known in advance whatever order the checkouts are priced
 Figures (outcomes, time to drain after each fault) are appended to .local/test-logs/faults.jsonl.
 """
 import asyncio
-import json
 import os
 import time
 import uuid
@@ -39,13 +38,6 @@ LONG_OUTAGE = float(os.environ.get("TESSERA_FAULT_OUTAGE_SECONDS", "30"))  # lon
 ITEM = {"model": "Stratus2", "constellations": ["Sentinel1", "Sentinel2", "Landsat89"], "from": "2025-04-01",
         "to": "2025-04-30", "image_frequency": 3, "reference_date": "2025-01-01"}
 SCHEMAS = ("aoi", "tiling", "pricing", "cart", "checkout")
-
-
-def record(figures: dict) -> None:
-    path = infra.ROOT / ".local" / "test-logs" / "faults.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as f:
-        f.write(json.dumps(figures) + "\n")
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +180,7 @@ async def test_broker_restarts_under_checkout_load_fail_no_checkout_and_wedge_no
         drained_after = time.monotonic() - restarted_at[-1]
         await wait_until(lambda: all_ready(faulty_stack), 60, "every service ready")
         outcomes = [r for rs in results.values() for r in rs]
-        record({"fault": "broker restarts", "outages_s": [3, 6, LONG_OUTAGE], "checkouts": len(outcomes),
+        infra.record_figures({"fault": "broker restarts", "outages_s": [3, 6, LONG_OUTAGE], "checkouts": len(outcomes),
                 "completed": sum(r["status"] == "completed" for r in outcomes),
                 "failed": [r["failure"] for r in outcomes if r["status"] == "failed"],
                 "terminal_after_last_restart_s": round(terminal_after, 1),
@@ -229,7 +221,7 @@ async def test_a_postgres_restart_answers_503_meanwhile_and_every_checkout_compl
     _, restarted = await asyncio.gather(load(), asyncio.shield(chaos()))
     results = await settle(d, ids, timeout=120)
     terminal_after = time.monotonic() - restarted
-    record({"fault": "postgres restart", "down_s": 5, "checkouts": len(results),
+    infra.record_figures({"fault": "postgres restart", "down_s": 5, "checkouts": len(results),
             "completed": sum(r["status"] == "completed" for r in results),
             "answers": {str(c): answers.count(c) for c in sorted(set(answers))},
             "terminal_after_restart_s": round(terminal_after, 1)})

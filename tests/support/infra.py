@@ -55,6 +55,16 @@ def database_is_ours() -> bool:
         f":{os.environ.get('PG_PORT', '55432')}/" in os.environ.get("DATABASE_URL", "")
 
 
+def record_figures(figures: dict) -> None:
+    """Append a fault test's figures (outcomes, times to drain) to .local/test-logs/faults.jsonl."""
+    import json
+
+    path = ROOT / ".local" / "test-logs" / "faults.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        f.write(json.dumps(figures) + "\n")
+
+
 def local(script: str, action: str) -> None:
     """Run a deploy/local script (`kafka`, `postgres`) with an action, failing loudly."""
     # the scripts leave alone what the environment points at elsewhere: these are ours, by the checks above
