@@ -28,7 +28,8 @@ H3's fill (:func:`overlap_cells`).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import h3
 import numpy as np
@@ -113,7 +114,7 @@ def _near(cells: list[str], geoms: np.ndarray, metres: float) -> list[str]:
     hit = polar.copy()
     idx = np.flatnonzero(~polar)
     if not len(idx):
-        return [c for c, h in zip(cells, hit) if h]
+        return [c for c, h in zip(cells, hit, strict=True) if h]
     firsts = shapely.get_point(shapely.get_exterior_ring(geoms), 0)
     tree = shapely.STRtree(shapes[idx])
     _, inside = tree.query(firsts, predicate="intersects")
@@ -131,7 +132,7 @@ def _near(cells: list[str], geoms: np.ndarray, metres: float) -> list[str]:
         dist = np.concatenate([dist, dist[west], dist[east]])
         _, found = shapely.STRtree(shapes[idx]).query(geoms, predicate="dwithin", distance=dist)
         hit[idx[found]] = True
-    return [c for c, h in zip(cells, hit) if h]
+    return [c for c, h in zip(cells, hit, strict=True) if h]
 
 
 def _proxies(bounds: np.ndarray, step: float) -> np.ndarray:
@@ -146,7 +147,8 @@ def _proxies(bounds: np.ndarray, step: float) -> np.ndarray:
         packed = (packed << 14) | (grid[:, k].astype(np.int64) + offset)
     _, first = np.unique(packed, return_index=True)
     keys = grid[first] * step
-    return shapely.box(keys[:, 0], keys[:, 1], keys[:, 2], keys[:, 3])
+    boxes: np.ndarray = shapely.box(keys[:, 0], keys[:, 1], keys[:, 2], keys[:, 3])
+    return boxes
 
 
 def cover_cells(geom: BaseGeometry, res: int = RESOLUTION) -> set[str]:

@@ -9,6 +9,7 @@ only where a part needs special treatment (an antimeridian crossing), never per 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 import shapely
@@ -19,6 +20,9 @@ from shapely.geometry.base import BaseGeometry
 from .errors import CRS_UNKNOWN, AoiError
 
 _WGS84 = CRS.from_epsg(4326)
+
+# one geometry or an array of them: orient_polygons keeps the shape of what it is given
+G = TypeVar("G", BaseGeometry, np.ndarray)
 
 
 @lru_cache(maxsize=64)
@@ -58,7 +62,7 @@ def to_wgs84(geoms: np.ndarray, crs: str | None) -> np.ndarray:
         x, y = tr.transform(xy[:, 0], xy[:, 1], errcheck=False)
         return np.column_stack([x, y])
 
-    out = shapely.transform(geoms, fn)
+    out: np.ndarray = shapely.transform(geoms, fn)
     coords = shapely.get_coordinates(out)
     if not np.isfinite(coords).all():
         raise AoiError(CRS_UNKNOWN, f"Some coordinates cannot be reprojected from "
@@ -174,7 +178,7 @@ def split_antimeridian(geom: BaseGeometry) -> BaseGeometry:
     minx, _, maxx, _ = geom.bounds
     if minx >= -180.0 and maxx <= 180.0:
         return geom
-    pieces = []
+    pieces: list[BaseGeometry] = []
     for shift in (-360.0, 0.0, 360.0):
         window = shapely.box(-180.0 + shift, -90.0, 180.0 + shift, 90.0)
         piece = shapely.intersection(geom, window, grid_size=None)
@@ -198,6 +202,7 @@ def _snap_180(xy: np.ndarray) -> np.ndarray:
     return xy
 
 
-def orient(geoms):
+def orient(geoms: G) -> G:
     """Exterior rings counter-clockwise, holes clockwise (RFC 7946)."""
-    return shapely.orient_polygons(geoms, exterior_cw=False)
+    oriented: G = shapely.orient_polygons(geoms, exterior_cw=False)
+    return oriented

@@ -25,8 +25,10 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
+from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as DET
 import numpy as np
@@ -289,7 +291,7 @@ def _read_json(text: str) -> Decoded:
     return Decoded(fmt, [Layer(geoms, crs or _geojson_crs(doc))])
 
 
-def _ci_get(d: dict, *names: str) -> Any:
+def _ci_get(d: dict[Any, Any], *names: str) -> Any:
     lowered = {str(k).lower(): v for k, v in d.items()}
     for n in names:
         if n in lowered:
@@ -481,9 +483,10 @@ def _wkt_ring_problem(body: str) -> tuple[str, tuple[float, float] | None]:
 # XML: KML (own parser) and GML (GDAL, after the defused check)
 
 
-def _parse_xml(raw: bytes):
+def _parse_xml(raw: bytes) -> Element:
     try:
-        return DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: Element = DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return root
     except DefusedXmlException:
         raise AoiError(XML_EXTERNAL_ENTITY, "The XML declares a DOCTYPE or entities, which we do "
                                             "not process for security reasons; remove the "
@@ -509,7 +512,7 @@ def _read_xml(raw: bytes, fmt_if_kml: str = KML) -> Decoded:
                                    + _UNKNOWN_HINT)
 
 
-def _first_elements(root, n: int = 200):
+def _first_elements(root: Element, n: int = 200) -> Iterator[Element]:
     for i, el in enumerate(root.iter()):
         if i >= n:
             return
@@ -520,7 +523,7 @@ def _first_elements(root, n: int = 200):
 _KML_DROPPED = {"Point", "LineString", "LinearRing", "Track", "MultiTrack", "Model"}
 
 
-def _kml_geometries(root) -> list[BaseGeometry]:
+def _kml_geometries(root: Element) -> list[BaseGeometry]:
     counter = _PartCounter()
     out: list[BaseGeometry] = []
     placemarks = [el for el in root.iter() if _local(el.tag) == "Placemark"]
@@ -541,7 +544,7 @@ def _kml_geometries(root) -> list[BaseGeometry]:
     return out
 
 
-def _kml_walk(el, polys: list[list[Any]], dropped: list[int]) -> None:
+def _kml_walk(el: Element, polys: list[list[Any]], dropped: list[int]) -> None:
     for child in el:
         name = _local(child.tag)
         if name == "Polygon":

@@ -76,7 +76,7 @@ def invalid_ring_error(label: str, index: int, reason: str) -> AoiError:
         if needle in low:
             phrase, key = text, needle.replace(" ", "_").replace("-", "_")
             break
-    where: dict = {"part": index, "reason": key}
+    where: dict[str, object] = {"part": index, "reason": key}
     at = ""
     m = _REASON_COORD.search(reason)
     if m:

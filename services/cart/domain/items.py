@@ -99,7 +99,7 @@ def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
 
 def same_aoi(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two canonical payloads name the same AOI (so the kept facts still hold)."""
-    def key(p: dict[str, Any]):
+    def key(p: dict[str, Any]) -> tuple[object, ...]:
         return (p.get("aoi_id"), tuple(sorted(p.get("tile_guids") or ())), tuple(sorted(p.get("minitile_guids") or ())))
     return key(a) == key(b)
 
@@ -123,7 +123,8 @@ class FactsError(ValueError):
 
 def polygon_facts(aoi_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Facts of a stored AOI from the AOI service's ``GET /v1/aois/{id}`` body."""
-    report = body.get("report") if isinstance(body.get("report"), dict) else body
+    nested = body.get("report")
+    report: dict[str, Any] = nested if isinstance(nested, dict) else body
     raw_parts = report.get("parts") if isinstance(report, dict) else None
     if not isinstance(raw_parts, list) or not raw_parts:
         raise FactsError(f"the AOI service's answer for {aoi_id} has no parts")
@@ -170,7 +171,8 @@ def union_footprint(footprints: list[dict[str, Any]]) -> dict[str, Any] | None:
     shapes = [shape(f) for f in footprints if f]
     if not shapes:
         return None
-    return _plain(mapping(unary_union(shapes)))
+    union: dict[str, Any] = _plain(mapping(unary_union(shapes)))
+    return union
 
 
 def snapshot(item_id: str, payload: dict[str, Any], mode: str, facts: dict[str, Any]) -> ItemSnapshot:

@@ -56,6 +56,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
+from typing import Any
 
 from shared.catalog import Constellation, ModelFamily, ModelName, model_spec
 from shared.money import CURRENCY, round_cents, to_decimal
@@ -434,7 +435,7 @@ def _price_month(
     spend = dict(start)
     lines: list[EstimateLine] = []
     # (family, tier) -> [spend_before, spend_after, discount], in order of first use
-    used: dict[tuple[ModelFamily, int], list] = {}
+    used: dict[tuple[ModelFamily, int], list[Any]] = {}
 
     for item, period in entries:
         family = item.family
@@ -450,7 +451,7 @@ def _price_month(
                 cost = remaining * Fraction(rate)
                 upper = Fraction(bracket.upper) if bracket.upper is not None else None
                 fills = upper is not None and spend[family] + cost > upper
-                if fills:
+                if fills and upper is not None:
                     cost = upper - spend[family]  # exactly the EUR left in the bracket
                     quantity = cost / Fraction(rate)
                 else:
@@ -459,7 +460,7 @@ def _price_month(
                 key = (family, bracket.number)
                 if key not in used:
                     used[key] = [spend[family], spend[family], bracket.discount]
-                if fills:
+                if fills and upper is not None:
                     spend[family] = upper
                 else:
                     # Advance by what is charged; with whole-cent spends this never passes the bound

@@ -16,6 +16,7 @@ Only order charges (imagery lines) belong here, never storage or downloads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -91,7 +92,7 @@ class SpendLedger:
         """The account's spend so far in ``month`` for ``family`` (0 when nothing was bought)."""
         return self._totals.get((account_id, month, family), Decimal(0))
 
-    def spend_source(self, account_id: str):
+    def spend_source(self, account_id: str) -> Callable[[Month, ModelFamily], Decimal]:
         """A ``(month, family) -> spend`` function for the estimate calculator."""
         return lambda month, family: self.spend(account_id, month, family)
 

@@ -199,7 +199,7 @@ def model_listing(book: PriceBook | None = None) -> list[dict[str, object]]:
     from shared.catalog import CONSTELLATION_DISPLAY_NAMES, MODELS
 
     book = book or current_price_book()
-    listing = []
+    listing: list[dict[str, object]] = []
     for spec in MODELS.values():
         listing.append(
             {
