@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import orjson  # noqa: E402
 
 from services.pricing.domain import estimate, estimate_payload, pricing_item_from_payload  # noqa: E402
-from services.pricing.estimates import parse_estimate_request, parse_json_body  # noqa: E402
-from services.pricing.resolve import _cell, _selections, grid_cells  # noqa: E402
+from services.pricing.usecases import parse_estimate_request, parse_json_body  # noqa: E402
+from services.pricing.domain.resolve import _cell, _selections, grid_cells  # noqa: E402
 from shared.grid import CellId, is_whole  # noqa: E402
 from shared.vocabulary import _UUIDS, OrderItem, _canonical_guids  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Composition of the pricing service."""
 from pathlib import Path
 
-from services.pricing import handlers
+from services.pricing import api as handlers
 from services.pricing.settings import PricingSettings
 from shared.contracts.pricing import CheckoutPriced, PricingRejected
 from shared.service import ConsumerSpec, ServiceSpec

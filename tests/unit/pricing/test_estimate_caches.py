@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from services.pricing.domain import estimate
-from services.pricing.resolve import grid_cells
+from services.pricing.domain.resolve import grid_cells
 from shared.grid import CellId, is_whole
 from shared.vocabulary import OrderItem
 

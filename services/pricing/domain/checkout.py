@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from services.pricing import store
 from services.pricing.domain import LineKind, Month, estimate, estimate_payload
-from services.pricing.resolve import item_from_snapshot
+from services.pricing.domain.resolve import item_from_snapshot
 from shared.catalog import ModelFamily
 from shared.contracts.base import REGISTRY, Message
 from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced, OrderRenewed, RenewalFailed

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from services.pricing import store
 from services.pricing.domain import Month, current_price_book, estimate, estimate_payload, model_listing
-from services.pricing.resolve import ResolvedItem, resolve_estimate_item
+from services.pricing.domain.resolve import ResolvedItem, resolve_estimate_item
 from shared.catalog import ModelFamily
 from shared.money import CURRENCY, amount_issue, format_amount
 from shared.problems import Problem

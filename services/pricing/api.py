@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.pricing import estimates, saga, store
+from services.pricing import store
+from services.pricing import usecases as estimates
+from services.pricing.domain import checkout as saga
 from shared.auth import Principal, current_principal
 from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced, OrderRenewed, RenewalFailed
 from shared.contracts.pricing import PriceCheckout
