@@ -91,7 +91,8 @@ class ImportedAoi:
 
     def to_geojson(self) -> dict[str, Any]:
         """The geometry as a GeoJSON GeometryCollection (plain lists, JSON-ready)."""
-        return _lists(mapping(self.geometry))
+        doc: dict[str, Any] = _lists(mapping(self.geometry))
+        return doc
 
     def report(self) -> dict[str, Any]:
         """The report as a JSON-ready dict: ``{source_format, parts, totals, warnings}``."""
@@ -174,7 +175,7 @@ def _flatten(geoms: list[BaseGeometry]) -> tuple[np.ndarray, int]:
     arr = arr[~shapely.is_missing(arr)] if len(arr) else arr
     types = shapely.get_type_id(arr)
     while (types == _COLLECTION).any():
-        expanded: list = []
+        expanded: list[BaseGeometry] = []
         for g, t in zip(arr, types, strict=True):
             if t == _COLLECTION:
                 expanded.extend(shapely.get_parts(g))
@@ -272,7 +273,7 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, limits: Limits) 
             i = int(bad[0])
             raise invalid_ring_error(_label(parts, i), i + 1, shapely.is_valid_reason(parts[i]))
         parts = parts.copy()
-        for i in bad:
+        for i in bad.tolist():
             label = _label(parts, int(i))
             reason = invalid_ring_error(label, int(i) + 1, shapely.is_valid_reason(parts[i]))
             before = measure.geodesic_area_m2(parts[i]) / 1e6
@@ -310,7 +311,7 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, limits: Limits) 
     # output again gives the same report.
     parts = orient(parts)
     out = parts.copy()
-    for i in np.flatnonzero(crossing):
+    for i in np.flatnonzero(crossing).tolist():
         out[i] = split_antimeridian(parts[i])
     if crossing.any():
         warnings.append(warning(W_ANTIMERIDIAN_SPLIT,
@@ -324,7 +325,8 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, limits: Limits) 
     reports: list[PartReport] = []
     for i in range(len(parts)):
         label = _label(parts, i)
-        b = tuple(float(v) for v in bounds[i])
+        west, south, east, north = (float(v) for v in bounds[i])
+        b = (west, south, east, north)
         width, height = measure.bbox_sides_m(b)
         check_bbox_sides(label, i + 1, width, height)
         area = measure.geodesic_area_m2(out[i]) / 1e6
@@ -403,7 +405,7 @@ def _overlap_warning(geoms: np.ndarray) -> dict[str, Any] | None:
     if not len(left):
         return None
     inter = shapely.intersection(geoms[left], geoms[right])
-    pairs = []
+    pairs: list[dict[str, Any]] = []
     total = 0.0
     for a, b, g in zip(left, right, inter, strict=True):
         poly = _polygonal(g) if not g.is_empty else None

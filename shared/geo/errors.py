@@ -87,7 +87,8 @@ class AoiError(Exception):
         self.status = status if status is not None else _STATUS.get(code, 422)
         self.where = dict(where or {})
 
-    def __reduce__(self):  # pickled whole (an import in a worker process refuses with it)
+    # pickled whole (an import in a worker process refuses with it)
+    def __reduce__(self) -> tuple[Any, tuple[str, str, dict[str, Any], int]]:
         return _rebuild, (self.code, self.message, self.where, self.status)
 
     def to_problem(self) -> dict[str, Any]:

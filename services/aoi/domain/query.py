@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -39,7 +40,7 @@ def parse_bbox(text: str) -> BaseGeometry:
     return viewport_geometry(w, s, e, n)
 
 
-def parse_geometry(value: str | dict, *, max_vertices: int) -> BaseGeometry:
+def parse_geometry(value: str | dict[str, Any], *, max_vertices: int) -> BaseGeometry:
     """A query geometry from WKT or GeoJSON (a Geometry, Feature or FeatureCollection), lon/lat."""
     try:
         if isinstance(value, dict):
@@ -76,7 +77,7 @@ def parse_geometry(value: str | dict, *, max_vertices: int) -> BaseGeometry:
     return geom
 
 
-def _from_geojson(doc: dict) -> BaseGeometry:
+def _from_geojson(doc: dict[str, Any]) -> BaseGeometry:
     if not isinstance(doc, dict):
         raise QueryError("invalid_query_geometry", "the GeoJSON query must be an object")
     typ = str(doc.get("type", ""))
@@ -98,8 +99,8 @@ def plan(geom: BaseGeometry, *, h3_max_km2: float) -> QueryPlan:
     """H3 cells (with ancestors) for the pre-filter, unless the query's bounding box is larger
     than ``h3_max_km2`` (then the stored bbox columns pre-filter; exact confirmation follows
     either way)."""
-    bounds = tuple(float(v) for v in shapely.bounds(geom))
-    w, s, e, n = bounds
+    w, s, e, n = (float(v) for v in shapely.bounds(geom))
+    bounds = (w, s, e, n)
     bbox_km2 = measure.bbox_area_m2((w, s, e, n)) / 1e6 if e > w and n > s else 0.0
     if bbox_km2 > h3_max_km2:
         return QueryPlan(geom, bounds, None)
