@@ -4,16 +4,23 @@ LOCAL := deploy/local
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test setup infra python stop status unit integration e2e bench
+.PHONY: run test lint setup infra python stop status unit integration e2e bench
 
 ## make run: install what is missing, start Kafka, Postgres and the five services, print their URLs.
 run: setup
 	@$(LOCAL)/services.sh start
 
-## make test: the same set-up, then the whole suite (unit, integration, e2e) against the real broker and DB.
-test: setup
+## make test: lint first (fails fast, before any set-up), then the same set-up and the whole suite
+## (unit, integration, e2e) against the real broker and DB.
+test: lint
+	@$(MAKE) --no-print-directory setup
 	@$(LOCAL)/services.sh stop
 	@$(LOCAL)/test.sh
+
+## make lint: ruff and mypy, configured in pyproject.toml; both must be clean.
+lint: python
+	@echo "ruff check ." && $(PY) -m ruff check .
+	@echo "mypy" && $(PY) -m mypy
 
 setup: python infra
 
