@@ -108,3 +108,34 @@ def order_summary(row: asyncpg.Record) -> dict[str, Any]:
         "renewal_stopped_after": row["renewal_stopped_after"],
         "renewal_paused": row["renewal_paused"],
     }
+
+
+async def overlay_candidates(pool, account_id: str, *, cells: list[str] | None, bbox: tuple[float, float, float, float],
+                             model: str | None, statuses: list[str] | None, date_from, date_to, within: bool,
+                             limit: int, after) -> list[asyncpg.Record]:
+    """The overlay's candidates, newest first after the cursor: the account's orders with a footprint that
+    pass every filter, pre-filtered by H3 cells (GIN index) or, for large viewports, by the bbox column
+    (west > east crosses the antimeridian). The footprint comes back as text, for shapely and the response."""
+    west, south, east, north = bbox
+    args: list[Any] = [account_id, model, statuses, date_from, date_to, limit]
+    conds = ["account_id = $1", "footprint IS NOT NULL", "($2::text IS NULL OR model = $2)",
+             "($3::text[] IS NULL OR status = ANY($3))"]
+    if within:
+        conds.append("($4::date IS NULL OR from_date >= $4) AND ($5::date IS NULL OR coalesce(to_date, 'infinity') <= $5)")
+    else:
+        conds.append("($5::date IS NULL OR from_date <= $5) AND ($4::date IS NULL OR coalesce(to_date, 'infinity') >= $4)")
+    if cells is not None:
+        args.append(cells)
+        conds.append(f"h3_cells && ${len(args)}::text[]")
+    else:
+        args += [west, south, east, north]
+        w, s, e, n = (f"${len(args) - k}" for k in (3, 2, 1, 0))
+        lon = f"bbox[1] <= {e} AND bbox[3] >= {w}" if west <= east else f"(bbox[1] <= {e} OR bbox[3] >= {w})"
+        conds.append(f"{lon} AND bbox[2] <= {n} AND bbox[4] >= {s}")
+    if after is not None:
+        args += [after[0], after[1]]
+        conds.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
+    return await pool.fetch(
+        "SELECT id, status, model, mode, constellations, from_date, to_date, recurring, amount, checkout_id, created_at,"
+        " renewal_stopped_after, renewal_paused, footprint::text AS footprint FROM orders"
+        f" WHERE {' AND '.join(conds)} ORDER BY created_at DESC, id DESC LIMIT $6", *args)

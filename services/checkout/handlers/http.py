@@ -8,11 +8,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, field_validator
-from shapely.geometry import shape
 
+from services.checkout import overlay as overlay_view
 from services.checkout import store
 from services.checkout.domain.orders import LIVE, OrderStatus, cancel_decision
 from services.checkout.handlers.renewals import renew
@@ -22,7 +23,6 @@ from shared.contracts.cart import FreezeCart
 from shared.contracts.checkout import CheckoutRequested, OrderCanceled, RenewalStopped
 from shared.contracts.common import SpendLine
 from shared.contracts.coverage import ReleaseCoverage
-from shared.geo.h3index import intersects_exactly, query_cells, viewport_geometry
 from shared.inputs import Id, path_id
 from shared.money import AMOUNT_RULE, MAX_AMOUNT, Amount, format_amount
 from shared.problems import Problem, not_found
@@ -199,32 +199,15 @@ async def overlay(request: Request, bbox: str = Query(..., description="minLon,m
                   model: str | None = None, status: Literal["live", "completed"] | None = None,
                   date_from: date | None = Query(None, alias="from"), date_to: date | None = Query(None, alias="to"),
                   date_match: Literal["within", "overlap"] = "overlap",
-                  principal: Principal = Depends(current_principal)):
-    """The account's orders in a map viewport: H3 cells narrow the candidates, geometry confirms them."""
-    try:
-        west, south, east, north = (float(v) for v in bbox.split(","))
-    except ValueError:
-        raise Problem(422, "validation_error", f"bbox {bbox!r} must be minLon,minLat,maxLon,maxLat",
-                      errors=[{"field": "bbox", "message": "four comma-separated numbers"}]) from None
-    if (east - west) * (north - south) > 400:
-        raise Problem(422, "viewport_too_large", "the viewport spans more than 400 square degrees; zoom in")
-    view = viewport_geometry(west, south, east, north)
-    rows = await rt_of(request).pool.fetch(
-        "SELECT * FROM orders WHERE account_id = $1 AND h3_cells && $2::text[]"
-        " AND ($3::text IS NULL OR model = $3) AND ($4::text[] IS NULL OR status = ANY($4))",
-        principal.account, query_cells(view), model, status_filter(status))
-    out = []
-    for r in rows:
-        if not r["footprint"] or not intersects_exactly(shape(r["footprint"]), view):
-            continue
-        start, end = r["from_date"], r["to_date"] or date.max
-        if date_from or date_to:
-            lo, hi = date_from or date.min, date_to or date.max
-            ok = (lo <= start and end <= hi) if date_match == "within" else (start <= hi and lo <= end)
-            if not ok:
-                continue
-        out.append({**store.order_summary(r), "footprint": r["footprint"]})
-    return {"orders": out}
+                  limit: int = Query(overlay_view.DEFAULT_LIMIT, ge=1, le=overlay_view.MAX_LIMIT),
+                  cursor: str | None = None, principal: Principal = Depends(current_principal)):
+    """The account's orders in a map viewport, newest first, a page of at most `limit` candidates at a time
+    (follow `next_cursor`; a page may hold fewer orders than `limit`). Viewports over 400 square degrees are
+    refused."""
+    body = await overlay_view.overlay(rt_of(request).pool, principal.account, bbox, model=model,
+                                      statuses=status_filter(status), date_from=date_from, date_to=date_to,
+                                      date_match=date_match, limit=limit, cursor=cursor)
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.get("/v1/orders/{order_id}")
