@@ -1,7 +1,7 @@
 """Composition of the cart service."""
 from pathlib import Path
 
-from services.cart import handlers
+from services.cart import api, consumers
 from services.cart.settings import CartSettings
 from shared.contracts.cart import (
     CartCheckedOut,
@@ -21,9 +21,9 @@ def spec(settings: CartSettings | None = None) -> ServiceSpec:
         name="cart",
         settings=settings or load_settings(CartSettings),
         migrations=Path(__file__).parent / "migrations",
-        routers=[handlers.router],
+        routers=[api.router],
         consumers=[
-            ConsumerSpec(name="saga", topics=("cart.cart.commands",), effects=handlers.saga_effects),
+            ConsumerSpec(name="saga", topics=("cart.cart.commands",), effects=consumers.saga_effects),
         ],
         publishes=(CartItemAdded, CartItemUpdated, CartItemRemoved, CartFrozen, CartFreezeRejected, CartReleased,
                    CartCheckedOut),

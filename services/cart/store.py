@@ -108,25 +108,3 @@ async def update_item(conn: asyncpg.Connection, item_id: uuid.UUID, payload: dic
 async def delete_item(conn: asyncpg.Connection, item_id: uuid.UUID) -> None:
     await conn.execute("DELETE FROM cart_items WHERE id = $1", item_id)
 
-
-# ------------------------------------------------------------------------------ idempotency keys
-
-
-async def claim_key(conn: asyncpg.Connection, account_id: str, key: str, fingerprint: str) -> bool:
-    """Take the key for this transaction; False when it was used before (a concurrent user of the
-    same key waits here until the first transaction ends)."""
-    got = await conn.fetchval(
-        "INSERT INTO idempotency_keys (account_id, key, fingerprint) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING RETURNING true", account_id, key, fingerprint)
-    return bool(got)
-
-
-async def get_key(conn: Conn, account_id: str, key: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM idempotency_keys WHERE account_id = $1 AND key = $2", account_id, key)
-
-
-async def store_response(conn: asyncpg.Connection, account_id: str, key: str, status: int, body: Any,
-                         headers: dict[str, str]) -> None:
-    await conn.execute(
-        "UPDATE idempotency_keys SET status = $3, body = $4, headers = $5 WHERE account_id = $1 AND key = $2",
-        account_id, key, status, body, headers)

@@ -3,7 +3,9 @@ from services.cart.domain.items import (
     FactsError,
     canonical_keys,
     grid_facts,
+    kept_payload,
     merge_patch,
+    parse_item,
     polygon_facts,
     same_aoi,
     snapshot,
@@ -28,6 +30,7 @@ from services.cart.domain.state import (
 
 __all__ = [
     "Cart", "CartLocked", "CartStatus", "FactsError", "FreezeRefusal", "IllegalCartTransition", "NotHeld", "Transition",
-    "canonical_keys", "close", "ensure_editable", "freeze", "grid_facts", "merge_patch", "polygon_facts", "release",
-    "same_aoi", "snapshot", "snapshot_payload", "stored_payload", "union_footprint", "with_resolved_selection",
+    "canonical_keys", "close", "ensure_editable", "freeze", "grid_facts", "kept_payload", "merge_patch", "parse_item",
+    "polygon_facts", "release", "same_aoi", "snapshot", "snapshot_payload", "stored_payload", "union_footprint",
+    "with_resolved_selection",
 ]

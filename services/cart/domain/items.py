@@ -15,9 +15,10 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AliasChoices
+from pydantic import AliasChoices, ValidationError
 
 from shared.contracts.common import Cell, ItemSnapshot, Part
+from shared.problems import Problem
 from shared.vocabulary import StoredOrderItem
 
 ESTIMATE_ONLY = ("wkt", "geojson", "simulated_spend")
@@ -81,6 +82,35 @@ def with_resolved_selection(payload: dict[str, Any], facts: dict[str, Any]) -> d
         if guids:
             out[key] = guids
     return out
+
+
+def _validation_problem(exc: ValidationError) -> Problem:
+    """A 422 naming every field pydantic refused (by its location, or ``body``)."""
+    errors = []
+    for e in exc.errors():
+        loc = ".".join(str(p) for p in e.get("loc", ()))
+        errors.append({"field": loc or "body", "message": e.get("msg", "invalid")})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return Problem(422, "validation_error", detail, errors=errors)
+
+
+def parse_item(body: Any) -> StoredOrderItem:
+    """An order-item payload as sent (any accepted spelling), validated; a 422 naming the fields otherwise."""
+    if not isinstance(body, dict):
+        raise Problem(422, "validation_error", "body: an order item must be a JSON object",
+                      errors=[{"field": "body", "message": "an order item must be a JSON object"}])
+    try:
+        return StoredOrderItem.model_validate(body)
+    except ValidationError as exc:
+        raise _validation_problem(exc) from None
+
+
+def kept_payload(payload: StoredOrderItem, facts: dict[str, Any]) -> dict[str, Any]:
+    """The canonical payload kept with the item; a grid selection as tiling normalised it."""
+    stored = stored_payload(payload)
+    if payload.aoi_mode == "grid":
+        stored = stored_payload(StoredOrderItem.model_validate(with_resolved_selection(stored, facts)))
+    return stored
 
 
 def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
