@@ -29,6 +29,7 @@ import time
 import uuid
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -262,7 +263,7 @@ class OutboxRelay:
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _balance(self) -> None:
@@ -292,6 +293,7 @@ class OutboxRelay:
     async def publish_once(self) -> int:
         """Publish one batch of due rows from the owned shards; returns how many were acknowledged."""
         assert self._conn is not None and self._producer is not None
+        producer = self._producer  # the chains below send through the producer of this round
         rows = await self._conn.fetch(
             """
             WITH blocked AS (  -- keys whose head row failed and waits for its retry time
@@ -324,15 +326,15 @@ class OutboxRelay:
             except Exception as exc:
                 topic_error[topic] = exc
 
-        async def run_chain(chain: list[asyncpg.Record]) -> tuple[list[int], tuple | None]:
+        async def run_chain(chain: list[asyncpg.Record]) -> tuple[list[int], tuple[int, int, BaseException] | None]:
             first = chain[0]
             if first["topic"] in topic_error:
                 return [], (first["id"], first["attempts"], topic_error[first["topic"]])
-            sent: list[tuple[asyncpg.Record, asyncio.Future]] = []
-            failure = None
+            sent: list[tuple[asyncpg.Record, asyncio.Future[Any]]] = []
+            failure: tuple[int, int, BaseException] | None = None
             for r in chain:
                 try:
-                    fut = await self._producer.send(
+                    fut = await producer.send(
                         r["topic"],
                         value=json.dumps(r["payload"], separators=(",", ":")).encode(),
                         key=r["partition_key"].encode(),
@@ -358,7 +360,8 @@ class OutboxRelay:
         ok = [i for acked, _ in results for i in acked]
         failed = {f[0]: f for _, f in results if f is not None}
         if ok:
-            await self._conn.execute("UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])", ok)
+            await self._conn.execute(
+                "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])", ok)
             PUBLISHED.labels(self.service).inc(len(ok))
             if self._failing:  # the broker answers again: keys waiting for a retry are due now
                 await self._conn.execute(
@@ -369,15 +372,15 @@ class OutboxRelay:
             self._producer_broken = True  # a producer that failed a send may be fenced for good: retire it
             if not ok:
                 self._round_failed(next(iter(failed.values()))[2])
-        for row_id, attempts, exc in failed.values():
+        for row_id, attempts, error in failed.values():
             backoff = min(self.max_backoff, 0.2 * 2**attempts)
             FAILED.labels(self.service).inc()
-            log.warning("outbox row %s failed to publish (attempt %s): %r", row_id, attempts + 1, exc)
+            log.warning("outbox row %s failed to publish (attempt %s): %r", row_id, attempts + 1, error)
             await self._conn.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
                 " next_attempt_at = clock_timestamp() + make_interval(secs => $3) WHERE id = $1",
                 row_id,
-                repr(exc)[:1000],
+                repr(error)[:1000],
                 backoff,
             )
         return len(ok)

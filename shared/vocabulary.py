@@ -48,9 +48,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shared.schedule import Schedule
 from shared.catalog import CONSTELLATION_DISPLAY_NAMES, Constellation, ModelName, model_spec
 from shared.inputs import Id, Text
+from shared.schedule import Schedule
 
 __all__ = [
     "ConfigurationIssue",
@@ -115,7 +115,8 @@ def _canonical_guids(value: Any, handler: ValidatorFunctionWrapHandler) -> list[
             canonical = False
         if canonical:
             return list(value) if lowered == joined else lowered.split("\n")
-    return handler([str(guid) for guid in _UUIDS.validate_python(value)])
+    guids: list[str] = handler([str(guid) for guid in _UUIDS.validate_python(value)])
+    return guids
 
 
 # ``handler`` validates the canonical strings as ``list[str]`` (a no-op); the schema says uuid.

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-
-
 from shared.contracts.base import Message, contract
 from shared.contracts.common import ItemSnapshot
 from shared.vocabulary import StoredOrderItem
