@@ -32,10 +32,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from services.aoi import store
+from services.aoi import store, work
 from services.aoi.domain.query import QueryError, QueryPlan, parse_bbox, parse_geometry, plan
 from services.aoi.settings import AoiSettings
-from services.aoi import work
 from services.aoi.work import Busy, Prepared, prepare
 from shared.auth import Principal, current_principal
 from shared.contracts.aoi import AoiRegistered

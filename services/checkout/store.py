@@ -121,9 +121,11 @@ async def overlay_candidates(pool, account_id: str, *, cells: list[str] | None, 
     conds = ["account_id = $1", "footprint IS NOT NULL", "($2::text IS NULL OR model = $2)",
              "($3::text[] IS NULL OR status = ANY($3))"]
     if within:
-        conds.append("($4::date IS NULL OR from_date >= $4) AND ($5::date IS NULL OR coalesce(to_date, 'infinity') <= $5)")
+        conds.append("($4::date IS NULL OR from_date >= $4)"
+                     " AND ($5::date IS NULL OR coalesce(to_date, 'infinity') <= $5)")
     else:
-        conds.append("($5::date IS NULL OR from_date <= $5) AND ($4::date IS NULL OR coalesce(to_date, 'infinity') >= $4)")
+        conds.append("($5::date IS NULL OR from_date <= $5)"
+                     " AND ($4::date IS NULL OR coalesce(to_date, 'infinity') >= $4)")
     if cells is not None:
         args.append(cells)
         conds.append(f"h3_cells && ${len(args)}::text[]")
@@ -136,6 +138,6 @@ async def overlay_candidates(pool, account_id: str, *, cells: list[str] | None, 
         args += [after[0], after[1]]
         conds.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
     return await pool.fetch(
-        "SELECT id, status, model, mode, constellations, from_date, to_date, recurring, amount, checkout_id, created_at,"
-        " renewal_stopped_after, renewal_paused, footprint::text AS footprint FROM orders"
+        "SELECT id, status, model, mode, constellations, from_date, to_date, recurring, amount, checkout_id,"
+        " created_at, renewal_stopped_after, renewal_paused, footprint::text AS footprint FROM orders"
         f" WHERE {' AND '.join(conds)} ORDER BY created_at DESC, id DESC LIMIT $6", *args)

@@ -14,8 +14,8 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from shared.geo import import_aoi
 from shared.geo import errors as E
+from shared.geo import import_aoi
 
 from .reference import box_ring, box_wkt, refused, ring_km2
 
