@@ -150,9 +150,9 @@ async def bench_store(held, request, year):
     import uuid
     from decimal import Decimal
 
-    from services.tiling import coverage as cov
-    from services.tiling import store
+    from services.tiling import store, usecases
     from services.tiling.domain import LedgerKey
+    from services.tiling.domain.coverage import families_of
     from shared.contracts.common import Cell
     from shared.contracts.coverage import CoverageRequest, ReserveCoverage
     from shared.db import create_pool, migrate
@@ -177,11 +177,11 @@ async def bench_store(held, request, year):
         size = await pool.fetchval("SELECT pg_total_relation_size('coverage_groups')")
         print(f"ledger:       1,000 rows (1,000,000 cells) written in {time.perf_counter() - t:.2f} s; "
               f"table + indexes {size / 1e6:.1f} MB")
-        fams = cov.families_of(request)
+        fams = families_of(request)
 
         async def load():
             async with pool.acquire() as conn:
-                return await cov.load_ledger(conn, key, fams)
+                return await usecases.load_ledger(conn, key, fams)
 
         times = []
         for _ in range(3):
@@ -213,7 +213,7 @@ async def bench_store(held, request, year):
                 tr = conn.transaction()
                 await tr.start()
                 t = time.perf_counter()
-                reply = await cov.reserve(rt, conn, msg)
+                reply = await usecases.reserve(rt, conn, msg)
                 times.append(time.perf_counter() - t)
                 await tr.rollback()
                 if not hasattr(reply, "items"):

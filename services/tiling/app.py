@@ -1,7 +1,7 @@
-"""Composition of the tiling service."""
+"""Composition of the tiling service: its routes, the coverage consumer and what its outbox publishes."""
 from pathlib import Path
 
-from services.tiling import coverage, handlers
+from services.tiling import api, consumers
 from services.tiling.settings import TilingSettings
 from shared.contracts.coverage import (
     T_COMMANDS,
@@ -19,7 +19,7 @@ def spec(settings: TilingSettings | None = None) -> ServiceSpec:
         name="tiling",
         settings=settings or load_settings(TilingSettings),
         migrations=Path(__file__).parent / "migrations",
-        routers=[handlers.router, handlers.coverage_router],
-        consumers=[ConsumerSpec(name="coverage", topics=(T_COMMANDS,), effects=coverage.effects)],
+        routers=[api.router, api.coverage_router],
+        consumers=[ConsumerSpec(name="coverage", topics=(T_COMMANDS,), effects=consumers.coverage_effects)],
         publishes=(CoverageReserved, CoverageRejected, CoverageReleased, CoverageCommitted),
     )

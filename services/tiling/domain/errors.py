@@ -44,3 +44,9 @@ class IllegalReservationTransition(TilingError):
             f"reservation {reservation_id} is {current}; it cannot become {wanted} "
             "(only a reserved reservation can be committed or released)"
         )
+
+
+class InvalidBbox(TilingError):
+    """A bounding box (or map viewport) that is not four lon/lat numbers of a non-empty box; says why."""
+
+    code = "invalid_bbox"

@@ -1,5 +1,6 @@
 """The tiling service as a real process against the real Postgres and Kafka, plus a tiny fake AOI
-service (uvicorn in a thread) answering GET /v1/aois/{id} with a stored geometry."""
+service (uvicorn in a thread) answering GET /v1/aois/{id} with a stored geometry and, as the AOI service
+does, a report of its parts."""
 from __future__ import annotations
 
 from typing import Any
@@ -25,7 +26,8 @@ class FakeAoi(ThreadedApp):
             self.seen.append((aoi_id, request.headers.get("authorization")))
             if aoi_id not in self.aois:
                 return JSONResponse({"code": "not_found"}, status_code=404)
-            return {"id": aoi_id, "geometry": self.aois[aoi_id]}
+            return {"id": aoi_id, "geometry": self.aois[aoi_id],
+                    "report": {"parts": [{"index": 1, "kind": "Polygon", "area_km2": "1.0"}]}}
 
         super().__init__(app)
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.tiling import coverage
+from services.tiling import usecases
 from shared.contracts.common import Cell
 from shared.contracts.coverage import CommitCoverage, CoverageRequest, ReleaseCoverage, ReserveCoverage
 from shared.db import create_pool
@@ -196,7 +196,7 @@ async def test_the_account_lock_serialises_concurrent_transactions(tiling, datab
             await first_in.wait()
         async with pool.acquire() as conn, conn.transaction():
             started = time.monotonic()
-            reply = await coverage.reserve(rt, conn, ReserveCoverage(
+            reply = await usecases.reserve(rt, conn, ReserveCoverage(
                 account_id=account, checkout_id=checkout_id, items=[item("i1", cells, [D1, D2, D3])]))
             first_in.set()
             await asyncio.sleep(hold)  # keep the transaction (and the lock) open a while

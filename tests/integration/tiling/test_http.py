@@ -154,8 +154,10 @@ async def test_search_by_wkt_geojson_and_stored_aoi_agree(tiling, fake_aoi):
     assert answers[0] == answers[1] == answers[2] == sorted(f"{16 * r + c:03d}" for r in (2, 3) for c in (2, 3, 4))
     assert fake_aoi.seen[-1] == ("aoi-1", h["Authorization"])  # the caller's token was forwarded
 
+    # an AOI the AOI service does not know is the caller's mistake in aoi_id, as in every service
     r = await tiling.client.post("/v1/tiles/search", json={"aoi_id": "nope"}, headers=h)
-    assert r.status_code == 404
+    assert r.status_code == 422 and r.json()["code"] == "unknown_aoi"
+    assert [e["field"] for e in r.json()["errors"]] == ["aoi_id"]
     r = await tiling.client.post("/v1/tiles/search", json={"wkt": "POLYGON((0 0, 1 1))"}, headers=h)
     assert r.status_code == 422
     r = await tiling.client.post("/v1/tiles/search", json={}, headers=h)

@@ -1,21 +1,27 @@
-"""The coverage ledger as the checkout saga uses it: ReserveCoverage / ReleaseCoverage / CommitCoverage.
+"""The tiling service's use cases, called by the routes (api.py) and the coverage effects (consumers.py).
 
-Each effect runs inside the inbox transaction (a redelivered message is skipped by the inbox) and
-first takes the account's advisory lock, so two reservations of one account are serialised: the
-second one loads the first one's groups and finds their pairs owned. A re-sent ReserveCoverage for
-a checkout already answered replies the stored answer again; releasing or committing an unknown or
-already finished checkout replies the event anyway (nothing left to do).
+The coverage ledger as the checkout saga uses it: ReserveCoverage / ReleaseCoverage / CommitCoverage.
+Each runs inside the inbox transaction (a redelivered message is skipped by the inbox) and first takes
+the account's advisory lock, so two reservations of one account are serialised: the second one loads
+the first one's groups and finds their pairs owned. A re-sent ReserveCoverage for a checkout already
+answered replies the stored answer again; releasing or committing an unknown or already finished
+checkout replies the event anyway (nothing left to do).
+
+Reading it: the preview of a proposed grid item and the account's coverage map. And the AOI a grid
+route works on, however it is given (WKT, GeoJSON, a stored AOI or a bounding box).
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
+from shapely.geometry.base import BaseGeometry
 
-from services.tiling import store
+from services.tiling import peers, store
 from services.tiling.domain import (
     CoverageGroup,
     CoverageLedger,
@@ -28,29 +34,25 @@ from services.tiling.domain import (
     deduplicate,
     no_deduplication,
 )
-from shared.contracts.common import Cell
+from services.tiling.domain.area import bbox_geometry
+from services.tiling.domain.coverage import MapCell, families_of, map_cells, outcome, read_reserve, rejection_reason
+from services.tiling.domain.errors import InvalidBbox
 from shared.contracts.coverage import (
     CommitCoverage,
     CoverageCommitted,
-    CoverageOutcome,
     CoverageRejected,
     CoverageReleased,
     CoverageReserved,
     ReleaseCoverage,
     ReserveCoverage,
 )
-from shared.grid import CellId, GridError, decode_guid
-from shared.inbox import Incoming, Reject
+from shared.geo import AoiError, import_aoi
+from shared.grid import CellId
+from shared.inbox import Reject
+from shared.problems import Problem
 from shared.service import Runtime
 
 log = logging.getLogger("tessera.tiling.coverage")
-
-MAX_PROBLEMS_LISTED = 5
-
-
-def families_of(cells: Iterable[CellId]) -> list[int]:
-    """Tile families (key >> 9) of cells: a tile and its minitiles share one."""
-    return sorted({c.family for c in cells})
 
 
 async def load_ledger(conn: asyncpg.Connection, key: LedgerKey, families: Sequence[int]) -> CoverageLedger:
@@ -69,57 +71,6 @@ def _reservation(row: store.GroupRow) -> CoverageReservation:
 # ---------------------------------------------------------------------------------------- reserve
 
 
-@dataclass
-class _ParsedItem:
-    item_id: str
-    key: LedgerKey
-    deduplicate: bool
-    cells: list[tuple[Cell, CellId]]
-    dates: DateSet
-
-
-def _parse(msg: ReserveCoverage) -> tuple[list[_ParsedItem], list[str]]:
-    problems: list[str] = []
-    items: list[_ParsedItem] = []
-    seen_items: set[str] = set()
-    for i, item in enumerate(msg.items):
-        if item.item_id in seen_items:
-            problems.append(f"items[{i}]: item_id {item.item_id!r} appears twice")
-        seen_items.add(item.item_id)
-        cells: list[tuple[Cell, CellId]] = []
-        for j, c in enumerate(item.cells):
-            where = f"items[{i}] ({item.item_id}) cells[{j}]"
-            try:
-                cell = decode_guid(c.guid)
-            except GridError as exc:
-                problems.append(f"{where} {c.guid!r}: {exc.message}")
-                continue
-            level = "tile" if cell.is_tile else "minitile"
-            if level != c.level:
-                problems.append(f"{where} {c.guid!r}: {cell.code} is a {level}, not a {c.level}")
-                continue
-            cells.append((c, cell))
-        items.append(
-            _ParsedItem(item.item_id, LedgerKey.of(msg.account_id, item.model, item.constellations),
-                        item.deduplicate, cells, DateSet.of(item.dates))
-        )
-    return items, problems
-
-
-def _outcome(item: _ParsedItem, result: Deduplication) -> CoverageOutcome:
-    by_key = {o.cell.key: o for o in result.outcomes}
-    cells, seen = [], set()
-    for given, cell in item.cells:
-        if cell.key in seen:
-            continue
-        seen.add(cell.key)
-        owned = by_key[cell.key].owned
-        cells.append(Cell(guid=given.guid, level=given.level, area_km2=given.area_km2,
-                          excluded_dates=owned.dates()))
-    return CoverageOutcome(item_id=item.item_id, cells=cells, owned_pairs=result.owned_pairs,
-                           warnings=[w.message for w in result.warnings])
-
-
 async def reserve(rt: Runtime, conn: asyncpg.Connection, msg: ReserveCoverage) -> CoverageReserved | CoverageRejected:
     await store.lock_account(conn, msg.account_id)
     prior = await store.checkout_reply(conn, msg.account_id, msg.checkout_id)
@@ -129,13 +80,10 @@ async def reserve(rt: Runtime, conn: asyncpg.Connection, msg: ReserveCoverage) -
         await rt.outbox.add(conn, reply)
         return reply
 
-    items, problems = _parse(msg)
+    items, problems = read_reserve(msg)
     if problems:
-        more = f" (and {len(problems) - MAX_PROBLEMS_LISTED} more)" if len(problems) > MAX_PROBLEMS_LISTED else ""
-        rejected = CoverageRejected(
-            account_id=msg.account_id, checkout_id=msg.checkout_id, renewal=msg.renewal, code="invalid_cells",
-            reason=f"{len(problems)} problem(s) in the grid items: " + "; ".join(problems[:MAX_PROBLEMS_LISTED]) + more,
-        )
+        rejected = CoverageRejected(account_id=msg.account_id, checkout_id=msg.checkout_id, renewal=msg.renewal,
+                                    code="invalid_cells", reason=rejection_reason(problems))
         await store.record_checkout(conn, msg.account_id, msg.checkout_id, "rejected", rejected.model_dump(mode="json"))
         await rt.outbox.add(conn, rejected)
         return rejected
@@ -157,7 +105,7 @@ async def reserve(rt: Runtime, conn: asyncpg.Connection, msg: ReserveCoverage) -
         for group in groups:
             await store.insert_group(conn, item.key, msg.checkout_id, item.item_id, group)
         ledger.hold(f"new/{item.item_id}", groups)
-        outcomes.append(_outcome(item, result))
+        outcomes.append(outcome(item, result))
 
     reserved = CoverageReserved(account_id=msg.account_id, checkout_id=msg.checkout_id, renewal=msg.renewal,
                                 items=outcomes)
@@ -166,7 +114,7 @@ async def reserve(rt: Runtime, conn: asyncpg.Connection, msg: ReserveCoverage) -
     return reserved
 
 
-def _no_dedup(cells, dates: DateSet, _ledger: CoverageLedger) -> Deduplication:
+def _no_dedup(cells: Iterable[CellId], dates: DateSet, _ledger: CoverageLedger) -> Deduplication:
     return no_deduplication(cells, dates)
 
 
@@ -225,15 +173,40 @@ async def commit(rt: Runtime, conn: asyncpg.Connection, msg: CommitCoverage) -> 
     await rt.outbox.add(conn, CoverageCommitted(account_id=msg.account_id, checkout_id=msg.checkout_id))
 
 
-def effects(rt: Runtime) -> dict:
-    async def on_reserve(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await reserve(rt, conn, inc.message_as(ReserveCoverage))
+# ---------------------------------------------------------------------------------- reading coverage
 
-    async def on_release(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await release(rt, conn, inc.message_as(ReleaseCoverage))
 
-    async def on_commit(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await commit(rt, conn, inc.message_as(CommitCoverage))
+async def preview(rt: Runtime, key: LedgerKey, cells: Sequence[CellId], dates: DateSet) -> Deduplication:
+    """Which (cell, date) pairs of a proposed grid item the ledger key already holds (committed orders
+    and live reservations); nothing is held."""
+    async with rt.pool.acquire() as conn:
+        ledger = await load_ledger(conn, key, families_of(cells))
+    return await asyncio.to_thread(deduplicate, cells, dates, ledger)
 
-    return {ReserveCoverage.TYPE: on_reserve, ReleaseCoverage.TYPE: on_release, CommitCoverage.TYPE: on_commit}
 
+async def coverage_map(rt: Runtime, account: str, families: Sequence[int], model: str | None) -> list[MapCell]:
+    """The account's owned (committed) and reserved cells in these tile families, merged per cell."""
+    async with rt.pool.acquire() as conn:
+        groups = await store.viewport_groups(conn, account, families, model)
+    return map_cells(groups, families)
+
+
+# --------------------------------------------------------------------------------------------- AOI
+
+
+async def aoi_geometry(rt: Runtime, source: str, value: Any, authorization: str | None) -> BaseGeometry:
+    """The AOI given as ``source`` (wkt, geojson, aoi_id or bbox): imported and validated as the AOI
+    service would, or a stored AOI read from it as the caller. Problem 422 saying why it is unusable."""
+    if source == "bbox":
+        try:
+            return bbox_geometry(value)
+        except InvalidBbox as exc:
+            raise Problem(422, exc.code, str(exc)) from None
+    if source == "aoi_id":
+        return await peers.stored_aoi_geometry(rt, value, authorization)
+    text = value if isinstance(value, str) else json.dumps(value)
+    try:
+        imported = await asyncio.to_thread(import_aoi, text)
+    except AoiError as exc:
+        raise Problem(exc.status, exc.code, f"{source}: {exc.message}", where=exc.where) from None
+    return imported.geometry
