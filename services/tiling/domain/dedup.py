@@ -20,7 +20,7 @@ thousands of minitiles is one row of a few kilobytes, not millions of (cell, dat
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,7 +138,9 @@ class CoverageLedger:
         """Number of (cell, group) entries held, for figures."""
         return sum(len(c) for c, a in zip(self._cells, self._alive, strict=True) if a)
 
-    def _ranges(self, lo_keys: np.ndarray, hi_keys: np.ndarray):
+    def _ranges(
+        self, lo_keys: np.ndarray, hi_keys: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """For each query i and segment: the slice of entries with lo <= key <= hi."""
         for keys, gids in self._segments:
             lo = np.searchsorted(keys, lo_keys, side="left")
@@ -168,7 +170,7 @@ class CoverageLedger:
         lo_q = np.array([base | _MINITILE_BIT], dtype=np.int64)
         hi_q = np.array([base | 0x1FF], dtype=np.int64)
         keys_out, gids_out = [], []
-        alive = np.asarray(self._alive) if self._segments else None
+        alive = np.asarray(self._alive)
         for keys, gids, lo, hi in self._ranges(lo_q, hi_q):
             if hi[0] > lo[0]:
                 k, g = keys[lo[0] : hi[0]], gids[lo[0] : hi[0]]
@@ -283,7 +285,9 @@ def deduplicate(cells: Iterable[CellId], dates: DateSet, ledger: CoverageLedger)
     return Deduplication(dates, tuple(outcomes), tuple(warnings))
 
 
-def _partly_owned(tile: CellId, to_buy: DateSet, ledger: CoverageLedger, memo) -> PartlyOwnedTile | None:
+def _partly_owned(
+    tile: CellId, to_buy: DateSet, ledger: CoverageLedger, memo: dict[tuple[int, DateSet], int]
+) -> PartlyOwnedTile | None:
     """The warning for a tile bought whole while some of its minitiles are owned on its dates."""
     keys, gids = ledger.minitile_entries(tile.key)
     if not len(keys):

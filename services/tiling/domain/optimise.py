@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from shared.grid import CellId, Level, cell_area_km2, cell_from_key, is_whole
 from shared.grid.cover import (
@@ -83,7 +84,7 @@ class OptimisedCover:
         return self.cost_factor > 1.0
 
 
-def _own_region(piece, zone: int, enabled_here: set[int]):
+def _own_region(piece: BaseGeometry, zone: int, enabled_here: set[int]) -> BaseGeometry:
     """The part of a zone's widened piece that this zone is responsible for: minus the own 6 degree
     bands of enabled neighbours (expressed in this zone's longitude frame)."""
     lon0 = central_meridian(zone)
@@ -94,7 +95,7 @@ def _own_region(piece, zone: int, enabled_here: set[int]):
     return piece
 
 
-def optimise(aoi, zones: Iterable[str | int] | None = None) -> OptimisedCover:
+def optimise(aoi: BaseGeometry, zones: Iterable[str | int] | None = None) -> OptimisedCover:
     """The cheapest tiles + minitiles cover of a polygon AOI (EPSG:4326) at the mode factors.
 
     ``zones``: the dashboard's zone toggles (labels such as ``"33N"`` or zone numbers).
