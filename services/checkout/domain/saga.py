@@ -23,7 +23,6 @@ class Step(StrEnum):
     FAILED = "failed"
 
 
-RUNNING = frozenset({Step.FREEZING, Step.RESERVING, Step.PRICING})
 SAGA: dict[Step, frozenset[Step]] = {
     Step.FREEZING: frozenset({Step.RESERVING, Step.PRICING, Step.FAILED}),
     Step.RESERVING: frozenset({Step.PRICING, Step.FAILED}),

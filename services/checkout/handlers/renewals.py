@@ -25,7 +25,12 @@ from services.checkout.domain.saga import missing_credit
 from shared.contracts.checkout import OrderRenewed, RenewalFailed
 from shared.contracts.common import Cell, ItemSnapshot, Renewal
 from shared.contracts.coverage import (
-    CommitCoverage, CoverageRejected, CoverageRequest, CoverageReserved, ReleaseCoverage, ReserveCoverage,
+    CommitCoverage,
+    CoverageRejected,
+    CoverageRequest,
+    CoverageReserved,
+    ReleaseCoverage,
+    ReserveCoverage,
 )
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricingRejected
 from shared.schedule import Month, utc_today
@@ -67,7 +72,8 @@ async def renew(rt: Runtime, month: Month) -> int:
                      AND NOT EXISTS (SELECT 1 FROM order_charges c WHERE c.order_id = o.id AND c.month = $1
                                      AND (c.status IN ('charged', 'refunded')
                                           OR (c.status = 'pending' AND c.at > now() - interval '{RETRY_PENDING_AFTER}')
-                                          OR (c.status = 'unpaid' AND c.at > now() - interval '{RETRY_UNPAID_AFTER}')))""",
+                                          OR (c.status = 'unpaid'
+                                              AND c.at > now() - interval '{RETRY_UNPAID_AFTER}')))""",
                 str(month))
             for o in due:
                 async with conn.transaction():
@@ -148,7 +154,8 @@ async def on_coverage_rejected(rt: Runtime, conn, m: CoverageRejected, renewal: 
     found = await _pending(conn, renewal)
     if found is not None:
         order, month = found
-        await give_up(rt, conn, renewal, order, month, "coverage_rejected", f"renewal for {month} could not reserve coverage: {m.reason}")
+        await give_up(rt, conn, renewal, order, month, "coverage_rejected",
+                      f"renewal for {month} could not reserve coverage: {m.reason}")
 
 
 async def apply_renewal_price(rt: Runtime, conn, m: CheckoutPriced, renewal: Renewal) -> None:
@@ -156,8 +163,10 @@ async def apply_renewal_price(rt: Runtime, conn, m: CheckoutPriced, renewal: Ren
     if found is None:
         return
     order, month = found
-    if order["status"] == "Canceled" or (order["renewal_stopped_after"] and order["renewal_stopped_after"] < str(month)):
-        await give_up(rt, conn, renewal, order, month, "renewal_stopped", f"renewal for {month} not made: the order stopped")
+    stopped_after = order["renewal_stopped_after"]
+    if order["status"] == "Canceled" or (stopped_after and stopped_after < str(month)):
+        await give_up(rt, conn, renewal, order, month, "renewal_stopped",
+                      f"renewal for {month} not made: the order stopped")
         return
     amount = Decimal(m.total)
     account = await store.lock_account(conn, order["account_id"])

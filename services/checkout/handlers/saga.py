@@ -15,16 +15,27 @@ import shapely
 from shapely.geometry import shape
 
 from services.checkout import store
-from services.checkout.handlers import renewals
 from services.checkout.domain.orders import OrderStatus
 from services.checkout.domain.saga import (
-    Failure, Step, advance, apply_coverage, dates_charged_at_checkout, missing_credit, price_changed,
+    Failure,
+    Step,
+    advance,
+    apply_coverage,
+    dates_charged_at_checkout,
+    missing_credit,
+    price_changed,
 )
+from services.checkout.handlers import renewals
 from shared.contracts.cart import CartFreezeRejected, CartFrozen, CloseCart, ReleaseCart
 from shared.contracts.checkout import CheckoutCompleted, CheckoutFailed, OrderPlaced
 from shared.contracts.common import ItemSnapshot
 from shared.contracts.coverage import (
-    CommitCoverage, CoverageRejected, CoverageRequest, CoverageReserved, ReleaseCoverage, ReserveCoverage,
+    CommitCoverage,
+    CoverageRejected,
+    CoverageRequest,
+    CoverageReserved,
+    ReleaseCoverage,
+    ReserveCoverage,
 )
 from shared.contracts.pricing import CheckoutPriced, PriceCheckout, PricingRejected
 from shared.geo.h3index import aoi_cells
@@ -47,7 +58,8 @@ async def fail(rt: Runtime, conn, co, failure: Failure, *, detail: dict | None =
         await rt.outbox.add(conn, ReleaseCoverage(account_id=acct, checkout_id=cid))
     if step != Step.FREEZING or failure.code == "step_timeout":
         await rt.outbox.add(conn, ReleaseCart(cart_id=cart, account_id=acct, checkout_id=cid))
-    await rt.outbox.add(conn, CheckoutFailed(checkout_id=cid, account_id=acct, code=failure.code, reason=failure.reason))
+    await rt.outbox.add(conn,
+                        CheckoutFailed(checkout_id=cid, account_id=acct, code=failure.code, reason=failure.reason))
     log.info("checkout %s failed at %s: %s", cid, step, failure.code)
 
 
@@ -79,10 +91,12 @@ def effects(rt: Runtime) -> dict[str, Any]:
                 deduplicate=i.item.tile_deduplication, cells=i.cells,
                 dates=dates_charged_at_checkout(i.item, co["price_date"])) for i in grid]
             await store.set_step(conn, co["id"], advance(Step.FREEZING, Step.RESERVING), timeout, snapshot=snapshot)
-            await rt.outbox.add(conn, ReserveCoverage(account_id=co["account_id"], checkout_id=m.checkout_id, items=requests))
+            await rt.outbox.add(conn,
+                                ReserveCoverage(account_id=co["account_id"], checkout_id=m.checkout_id, items=requests))
         else:
             await store.set_step(conn, co["id"], advance(Step.FREEZING, Step.PRICING), timeout, snapshot=snapshot)
-            await rt.outbox.add(conn, PriceCheckout(account_id=co["account_id"], checkout_id=m.checkout_id, items=m.items,
+            await rt.outbox.add(conn,
+                                PriceCheckout(account_id=co["account_id"], checkout_id=m.checkout_id, items=m.items,
                                                     price_date=co["price_date"]))
 
     async def on_cart_freeze_rejected(conn, inc: Incoming) -> None:
@@ -100,7 +114,8 @@ def effects(rt: Runtime) -> dict[str, Any]:
         if co is None:
             return
         items = apply_coverage(co["snapshot"], [o.model_dump(mode="json") for o in m.items])
-        await store.set_step(conn, co["id"], advance(Step.RESERVING, Step.PRICING), timeout, snapshot=items, reserved=True)
+        await store.set_step(conn, co["id"], advance(Step.RESERVING, Step.PRICING), timeout, snapshot=items,
+                             reserved=True)
         await rt.outbox.add(conn, PriceCheckout(account_id=co["account_id"], checkout_id=m.checkout_id,
                                                 items=[ItemSnapshot.model_validate(i) for i in items],
                                                 price_date=co["price_date"]))
@@ -153,16 +168,20 @@ def effects(rt: Runtime) -> dict[str, Any]:
             await store.insert_order(conn, order)
             await store.add_history(conn, order["id"], None, status, "/services/checkout", "order placed")
             # what was paid (imagery and extras), charged in the checkout month; renewals add later months
-            await conn.execute("INSERT INTO order_charges (order_id, month, amount, status) VALUES ($1, $2, $3, 'charged')"
-                               " ON CONFLICT DO NOTHING", order["id"], str(Month.of(co["price_date"])), p.amount_due)
+            await conn.execute("INSERT INTO order_charges (order_id, month, amount, status)"
+                               " VALUES ($1, $2, $3, 'charged') ON CONFLICT DO NOTHING",
+                               order["id"], str(Month.of(co["price_date"])), p.amount_due)
             order_ids[item["item_id"]] = str(order["id"])
             await rt.outbox.add(conn, OrderPlaced(
                 order_id=str(order["id"]), account_id=co["account_id"], checkout_id=m.checkout_id, model=order["model"],
                 constellations=order["constellations"], status=status, amount=p.amount_due, spend=p.spend,
                 item_id=item["item_id"]))
         if any(i["mode"] == "grid" for i in co["snapshot"]):
-            await rt.outbox.add(conn, CommitCoverage(account_id=co["account_id"], checkout_id=m.checkout_id, order_ids=order_ids))
-        await rt.outbox.add(conn, CloseCart(cart_id=co["cart_id"], account_id=co["account_id"], checkout_id=m.checkout_id))
+            await rt.outbox.add(conn,
+                                CommitCoverage(account_id=co["account_id"], checkout_id=m.checkout_id,
+                                               order_ids=order_ids))
+        await rt.outbox.add(conn,
+                            CloseCart(cart_id=co["cart_id"], account_id=co["account_id"], checkout_id=m.checkout_id))
         await store.set_step(conn, co["id"], advance(Step.PRICING, Step.COMPLETED), None, total=total,
                              priced=m.model_dump(mode="json"), order_ids=list(order_ids.values()))
         await rt.outbox.add(conn, CheckoutCompleted(checkout_id=m.checkout_id, account_id=co["account_id"],
@@ -234,7 +253,8 @@ async def expire_steps(rt: Runtime) -> None:
                         for co in await store.lock_expired(conn, 50):
                             await fail(rt, conn, co, Failure(
                                 "step_timeout", f"the {co['step']} step got no answer within "
-                                                f"{rt.settings.step_timeout_seconds:.0f} s; nothing was charged, try again"))
+                                                f"{rt.settings.step_timeout_seconds:.0f} s; "
+                                                "nothing was charged, try again"))
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -4,10 +4,16 @@ from decimal import Decimal
 
 import pytest
 
-from shared.vocabulary import StoredOrderItem
 from services.checkout.domain.saga import (
-    IllegalStep, Step, advance, apply_coverage, dates_charged_at_checkout, missing_credit, price_changed,
+    IllegalStep,
+    Step,
+    advance,
+    apply_coverage,
+    dates_charged_at_checkout,
+    missing_credit,
+    price_changed,
 )
+from shared.vocabulary import StoredOrderItem
 
 
 def test_the_happy_path_and_failure_from_every_running_step():
