@@ -1,7 +1,8 @@
 """The cart's HTTP queries to its peers (docs/architecture.md, How services talk:
 only where an interactive answer is needed).
 
-- AOI: ``GET {aoi_url}/v1/aois/{id}`` as the caller (their token) -> the AOI's facts.
+- AOI: ``GET {aoi_url}/v1/aois/{id}`` as the caller (their token), with ``shared.peers.AoiClient``
+  (the AOI service's failures answered as in every service) -> the AOI's facts.
 - Tiling: ``POST {tiling_url}/v1/tiles/resolve`` ``{"tile_guids", "minitile_guids"}`` -> cells.
 - Pricing: ``POST {pricing_url}/v1/estimates`` ``{"items": [...]}`` -> the live estimate.
 
@@ -13,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from services.cart.domain import FactsError, grid_facts, polygon_facts, union_footprint
+from shared.peers import AoiClient
 from shared.problems import Problem
 from shared.vocabulary import StoredOrderItem
 
@@ -39,30 +40,9 @@ def _problem_detail(response: httpx.Response) -> tuple[str, list[dict[str, Any]]
     return str(body)[:300], None
 
 
-async def aoi_facts(rt: Any, aoi_id: str, authorization: str | None) -> dict[str, Any]:
+def aoi_client(rt: Any) -> AoiClient:
     s = rt.settings
-    url = f"{s.aoi_url.rstrip('/')}/v1/aois/{quote(aoi_id, safe='')}"
-    try:
-        response = await rt.http.get(url, headers=_auth(authorization), timeout=s.peer_timeout_seconds)
-    except httpx.HTTPError as exc:
-        log.warning("AOI service unreachable for %s: %r", aoi_id, exc)
-        raise Problem(503, "aoi_service_unavailable",
-                      f"the AOI service did not answer while reading AOI {aoi_id}; nothing was changed, "
-                      "try again shortly") from None
-    if response.status_code in (404, 410):
-        message = f"AOI {aoi_id} not found (it does not exist or belongs to another account); upload it first"
-        raise Problem(422, "unknown_aoi", f"aoi_id: {message}", errors=[{"field": "aoi_id", "message": message}])
-    if response.status_code >= 400:
-        detail, _ = _problem_detail(response)
-        raise Problem(503, "aoi_service_unavailable",
-                      f"the AOI service answered {response.status_code} for AOI {aoi_id} ({detail}); nothing was "
-                      "changed, try again shortly")
-    try:
-        return polygon_facts(aoi_id, response.json())
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        log.warning("unusable AOI body for %s: %r", aoi_id, exc)
-        raise Problem(502, "aoi_service_bad_response",
-                      f"the AOI service's answer for AOI {aoi_id} lacks its parts: {exc}") from None
+    return AoiClient(rt.http, s.aoi_url, s.peer_timeout_seconds)
 
 
 async def grid_selection_facts(rt: Any, payload: StoredOrderItem, authorization: str | None) -> dict[str, Any]:
@@ -103,7 +83,7 @@ async def facts_of(rt: Any, payload: StoredOrderItem, authorization: str | None)
     if payload.aoi_mode == "grid":
         return await grid_selection_facts(rt, payload, authorization)
     assert payload.aoi_id is not None
-    return await aoi_facts(rt, payload.aoi_id, authorization)
+    return polygon_facts(await aoi_client(rt).get(payload.aoi_id, authorization))
 
 
 PRICING_DOWN = ("Pricing is unavailable right now, so this cart has no estimate; the items are kept and "

@@ -4,22 +4,25 @@
   in its canonical JSON form (snake_case names, ``from``/``to``), without the estimate-only fields.
 - A PATCH is a JSON merge patch (RFC 7396) over the stored payload; PascalCase aliases in the patch
   are mapped to the canonical names first, so ``{"ImageFrequency": 2}`` replaces ``image_frequency``.
-- Facts: for an ``aoi_id`` the AOI service's report (parts with label ``part N`` and their
-  geodesic ``area_km2``) and its geometry; for a grid selection the tiling service's resolved cells
-  (guid, level tile|minitile, area_km2) and warnings, and the union of the cell footprints.
+- Facts: for an ``aoi_id`` the AOI service's report (parts labelled ``Polygon N`` as everywhere,
+  with their geodesic ``area_km2``) and its geometry; for a grid selection the tiling service's
+  resolved cells (guid, level tile|minitile, area_km2) and warnings, and the union of the cell footprints.
 - ``snapshot`` builds the self-contained ``ItemSnapshot`` that ``CartFrozen`` carries.
 """
 from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, ValidationError
 
 from shared.contracts.common import Cell, ItemSnapshot, Part
 from shared.problems import Problem
 from shared.vocabulary import StoredOrderItem
+
+if TYPE_CHECKING:  # only its type: shared.peers speaks HTTP, and the domain stays without I/O
+    from shared.peers import StoredAoi
 
 ESTIMATE_ONLY = ("wkt", "geojson", "simulated_spend")
 AOI_KEYS = ("aoi_id", "tile_guids", "minitile_guids")
@@ -151,24 +154,15 @@ class FactsError(ValueError):
     """A peer's answer lacks what the cart must keep."""
 
 
-def polygon_facts(aoi_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Facts of a stored AOI from the AOI service's ``GET /v1/aois/{id}`` body."""
-    nested = body.get("report")
-    report: dict[str, Any] = nested if isinstance(nested, dict) else body
-    raw_parts = report.get("parts") if isinstance(report, dict) else None
-    if not isinstance(raw_parts, list) or not raw_parts:
-        raise FactsError(f"the AOI service's answer for {aoi_id} has no parts")
+def polygon_facts(aoi: StoredAoi) -> dict[str, Any]:
+    """Facts of a stored AOI, as ``shared.peers.AoiClient`` read it: its labelled parts, totals, geometry."""
     parts = []
-    for i, part in enumerate(raw_parts):
-        if not isinstance(part, dict) or "area_km2" not in part:
-            raise FactsError(f"part {i + 1} of AOI {aoi_id} has no area_km2")
-        index = part.get("index", i + 1)
-        entry = {"label": f"part {index}", "index": index, "area_km2": km2(part["area_km2"])}
-        if part.get("billable_km2") is not None:
-            entry["billable_km2"] = km2(part["billable_km2"])
+    for part in aoi.parts:
+        entry: dict[str, Any] = {"label": part.label, "index": part.index, "area_km2": km2(part.area_km2)}
+        if part.billable_km2 is not None:
+            entry["billable_km2"] = km2(part.billable_km2)
         parts.append(entry)
-    totals = report.get("totals") if isinstance(report.get("totals"), dict) else None
-    return {"aoi_id": aoi_id, "parts": parts, "totals": totals, "footprint": _plain(body.get("geometry"))}
+    return {"aoi_id": aoi.aoi_id, "parts": parts, "totals": aoi.totals, "footprint": _plain(aoi.geometry)}
 
 
 def grid_facts(body: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ async def test_polygon_item_keeps_the_aoi_facts_and_the_live_estimate_prices_it(
                             "to": "2025-04-30", "image_frequency": 3, "reference_date": "2025-01-01",
                             "storage_months": 1, "api_requests": 1, "tile_deduplication": False}
     [part] = item["aoi"]["parts"]
-    assert (part["label"], part["index"], part["billable_km2"]) == ("part 1", 1, "0.5")
+    assert (part["label"], part["index"], part["billable_km2"]) == ("Polygon 1", 1, "0.5")
     assert 0.30 < float(part["area_km2"]) < 0.32
     assert item["footprint"]["type"] == "GeometryCollection"
 

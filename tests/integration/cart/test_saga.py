@@ -57,7 +57,7 @@ async def test_freeze_snapshot_then_release_then_close(services, cart, unique):
     assert p.mode == "polygon" and p.cells == []
     assert [(x.label, x.area_km2) for x in p.parts] == [(q["label"],
                                                          Decimal(q["area_km2"])) for q in poly["aoi"]["parts"]]
-    assert [x.label for x in p.parts] == ["part 1", "part 2"]
+    assert [x.label for x in p.parts] == ["Polygon 1", "Polygon 2"]
     assert 11.0 < float(p.parts[0].area_km2) < 11.2 and 0.30 < float(p.parts[1].area_km2) < 0.32
     assert p.footprint["type"] == "GeometryCollection"
     assert g.mode == "grid" and g.parts == []

@@ -1,4 +1,4 @@
-"""Cart items: canonical payload, merge patches with aliases, AOI/tiling facts and the frozen snapshot."""
+"""Cart items: parsing, canonical payload, merge patches with aliases, AOI/tiling facts and the frozen snapshot."""
 from __future__ import annotations
 
 from datetime import date
@@ -11,7 +11,9 @@ from services.cart.domain import (
     FactsError,
     canonical_keys,
     grid_facts,
+    kept_payload,
     merge_patch,
+    parse_item,
     polygon_facts,
     same_aoi,
     snapshot,
@@ -20,6 +22,8 @@ from services.cart.domain import (
     with_resolved_selection,
 )
 from shared.contracts.common import ItemSnapshot
+from shared.peers import parse_stored_aoi
+from shared.problems import Problem
 from shared.vocabulary import StoredOrderItem
 
 TILE = "7e550100-2100-800c-806b-000017c28736"  # 33N-C0012-R0107
@@ -37,6 +41,17 @@ def test_stored_payload_is_canonical_snake_case_without_estimate_only_fields():
     assert stored == {"aoi_id": "aoi-1", "model": "Stratus2", "constellations": ALL_THREE, "from": "2025-04-01",
                       "to": "2025-04-30", "image_frequency": 3, "reference_date": "2025-01-01",
                       "storage_months": 1, "api_requests": 1, "tile_deduplication": False}
+
+
+def test_parse_item_names_each_refused_field():
+    assert parse_item(pascal_item()).image_frequency == 3
+    with pytest.raises(Problem) as refused:
+        parse_item(pascal_item() | {"ImageFrequency": 9})
+    assert (refused.value.status, refused.value.code) == (422, "validation_error")
+    assert refused.value.extra["errors"][0]["field"] == "ImageFrequency"
+    with pytest.raises(Problem) as refused:
+        parse_item(["not", "an", "object"])
+    assert refused.value.extra["errors"] == [{"field": "body", "message": "an order item must be a JSON object"}]
 
 
 def test_recurring_to_null_is_kept():
@@ -77,25 +92,26 @@ def test_same_aoi_ignores_the_order_of_guids_and_configuration_changes():
     assert not same_aoi(a, {"tile_guids": [TILE]})
 
 
-def test_polygon_facts_from_the_aoi_report():
+def test_polygon_facts_from_the_stored_aoi():
     body = {"id": "aoi-1",
             "geometry": {"type": "GeometryCollection", "geometries": [
                 {"type": "Polygon", "coordinates": [((0, 0), (1, 0), (1, 1), (0, 0))]}]},
             "report": {"parts": [{"index": 1, "kind": "Polygon", "area_km2": 12.0, "billable_km2": 12.0},
                                  {"index": 2, "kind": "Polygon", "area_km2": 0.4999999999, "billable_km2": 1.0}],
                        "totals": {"area_km2": 12.5, "billable_km2": 13.0}}}
-    facts = polygon_facts("aoi-1", body)
+    facts = polygon_facts(parse_stored_aoi("aoi-1", body))
+    # labelled as pricing labels them (shared.peers)
     assert facts["parts"] == [
-        {"label": "part 1", "index": 1, "area_km2": "12", "billable_km2": "12"},
-        {"label": "part 2", "index": 2, "area_km2": "0.5", "billable_km2": "1"},
+        {"label": "Polygon 1", "index": 1, "area_km2": "12", "billable_km2": "12"},
+        {"label": "Polygon 2", "index": 2, "area_km2": "0.5", "billable_km2": "1"},
     ]
     assert facts["totals"] == {"area_km2": 12.5, "billable_km2": 13.0}
     assert facts["footprint"]["geometries"][0]["coordinates"] == [[[0, 0], [1, 0], [1, 1], [0, 0]]]
 
 
-def test_polygon_facts_without_parts_is_an_error():
-    with pytest.raises(FactsError):
-        polygon_facts("aoi-1", {"report": {"parts": []}})
+def test_an_aoi_without_parts_never_becomes_facts():
+    with pytest.raises(ValueError):
+        polygon_facts(parse_stored_aoi("aoi-1", {"report": {"parts": []}}))
 
 
 def test_grid_facts_levels_from_the_lists():
@@ -124,11 +140,11 @@ def test_union_footprint_merges_adjacent_squares():
 
 def test_snapshot_of_a_polygon_item_is_self_contained():
     stored = stored_payload(StoredOrderItem.model_validate(pascal_item()))
-    facts = {"aoi_id": "aoi-1", "parts": [{"label": "part 1", "index": 1, "area_km2": "12"}],
+    facts = {"aoi_id": "aoi-1", "parts": [{"label": "Polygon 1", "index": 1, "area_km2": "12"}],
              "footprint": {"type": "GeometryCollection", "geometries": []}}
     snap = snapshot("item-1", stored, "polygon", facts)
     assert snap.mode == "polygon" and snap.cells == []
-    assert [(p.label, p.area_km2) for p in snap.parts] == [("part 1", Decimal("12"))]
+    assert [(p.label, p.area_km2) for p in snap.parts] == [("Polygon 1", Decimal("12"))]
     assert snap.item.from_ == date(2025, 4, 1) and snap.item.aoi_id == "aoi-1"
     assert snap.item.reference_date == date(2025, 1, 1) and snap.item.image_frequency == 3
     # on the wire it speaks the shared vocabulary's names ("from", not the attribute "from_")
@@ -157,3 +173,13 @@ def test_a_grid_payload_takes_the_resolved_selection():
     assert with_resolved_selection(payload, facts) == {"tile_guids": [TILE], "model": "Stratus2"}
     facts = {"cells": [{"guid": MINI, "level": "minitile", "area_km2": "10.24"}]}
     assert with_resolved_selection(payload, facts) == {"minitile_guids": [MINI], "model": "Stratus2"}
+
+
+def test_the_kept_grid_payload_is_the_resolved_selection():
+    item = StoredOrderItem.model_validate({**pascal_item(), "aoi_id": None, "tile_guids": [TILE],
+                                           "minitile_guids": [MINI]})
+    facts = {"cells": [{"guid": TILE, "level": "tile", "area_km2": "2621.44"}]}
+    kept = kept_payload(item, facts)
+    assert kept["tile_guids"] == [TILE] and "minitile_guids" not in kept
+    polygon = StoredOrderItem.model_validate(pascal_item())
+    assert kept_payload(polygon, {}) == stored_payload(polygon)
