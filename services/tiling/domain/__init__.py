@@ -27,10 +27,8 @@ from services.tiling.domain.optimise import (
 )
 from services.tiling.domain.reservation import (
     TRANSITIONS,
-    CoverageBook,
     CoverageReservation,
     ReservationCommitted,
-    ReservationHeld,
     ReservationReleased,
     ReservationStatus,
 )
@@ -42,13 +40,11 @@ __all__ = [
     "TILE_FACTOR",
     "TRANSITIONS",
     "CellOutcome",
-    "CoverageBook",
     "ReservationCommitted",
     "CoverageGroup",
     "CoverageLedger",
     "ReservationReleased",
     "CoverageReservation",
-    "ReservationHeld",
     "DateSet",
     "Deduplication",
     "IllegalReservationTransition",

@@ -1,22 +1,21 @@
-"""Deduplication scenarios from docs/domain.md, Deduplication (unit: cell x image date)."""
+"""Deduplication scenarios from docs/domain.md, Deduplication (unit: cell x image date), over one ledger.
+Which ledger counts (account, model, constellation set) and how reservations hold and free coverage is
+tested through the use cases and Postgres (tests/integration/tiling/test_ledger.py)."""
 
 from datetime import date
 
 import numpy as np
 
 from services.tiling.domain import (
-    CoverageBook,
     CoverageGroup,
     CoverageLedger,
     DateSet,
-    LedgerKey,
     deduplicate,
 )
 
 from .helpers import TILE
 
 APRIL = DateSet.every(date(2025, 4, 1), date(2025, 4, 30))  # 30 daily dates
-KEY = LedgerKey.of("acct-1", "Stratus2", ["Sentinel1", "Sentinel2", "Landsat89"])
 
 
 def ledger_with(*holdings):
@@ -83,50 +82,6 @@ def test_all_256_minitiles_owned_still_does_not_own_the_tile():
     result = deduplicate([TILE], APRIL, ledger)
     assert result.to_buy_pairs == 30
     assert result.warnings[0].owned_minitiles == 256
-
-
-def test_only_the_same_model_and_constellation_set_count():
-    book = CoverageBook()
-    book.reserve("r1", KEY, [TILE], APRIL, tile_deduplication=True)
-    other_model = LedgerKey.of("acct-1", "Stratus3", ["Sentinel1", "Sentinel2", "Landsat89"])
-    fewer = LedgerKey.of("acct-1", "Stratus2", ["Sentinel1", "Sentinel2"])
-    other_account = LedgerKey.of("acct-2", "Stratus2", ["Sentinel1", "Sentinel2", "Landsat89"])
-    for key in (other_model, fewer, other_account):
-        assert book.preview(key, [TILE], APRIL).owned_pairs == 0
-    same_set_other_order = LedgerKey.of("acct-1", "Stratus2", ["Landsat89", "Sentinel2", "Sentinel1"])
-    assert book.preview(same_set_other_order, [TILE], APRIL).owned_pairs == 30
-
-
-def test_a_reservation_counts_as_owned_for_the_next_checkout():
-    book = CoverageBook()
-    _, first = book.reserve("r1", KEY, [TILE.minitile_at(9)], APRIL, tile_deduplication=True)
-    _, second = book.reserve("r2", KEY, [TILE.minitile_at(9)], APRIL, tile_deduplication=True)
-    assert first.to_buy_pairs == 30
-    assert second.to_buy_pairs == 0
-    assert second.owned_pairs == 30
-
-
-def test_a_released_reservation_is_no_longer_owned():
-    book = CoverageBook()
-    r1, _ = book.reserve("r1", KEY, [TILE], APRIL, tile_deduplication=True)
-    book.release(r1)
-    assert book.preview(KEY, [TILE.minitile_at(0)], APRIL).owned_pairs == 0
-
-
-def test_orders_without_deduplication_still_own_what_they_buy():
-    book = CoverageBook()
-    book.reserve("r1", KEY, [TILE], APRIL, tile_deduplication=False)
-    _, again = book.reserve("r2", KEY, [TILE], APRIL, tile_deduplication=False)
-    assert again.to_buy_pairs == 30  # no deduplication asked: bought again
-    assert book.preview(KEY, [TILE.minitile_at(4)], APRIL).owned_pairs == 30
-
-
-def test_releasing_one_of_two_holders_keeps_the_other_ones_coverage():
-    book = CoverageBook()
-    r1, _ = book.reserve("r1", KEY, [TILE], APRIL, tile_deduplication=False)
-    book.reserve("r2", KEY, [TILE], APRIL, tile_deduplication=False)
-    book.release(r1)
-    assert book.preview(KEY, [TILE], APRIL).owned_pairs == 30
 
 
 def test_what_remains_is_stored_as_few_groups_not_one_row_per_pair():

@@ -1,4 +1,5 @@
-"""Reservation lifecycle: reserved -> committed | released; anything else is a domain error."""
+"""Reservation lifecycle: reserved -> committed | released; anything else is a domain error. What a
+reservation holds in the ledger is tested through the use cases and Postgres (tests/integration/tiling)."""
 
 from datetime import date
 
@@ -6,12 +7,12 @@ import pytest
 
 from services.tiling.domain import (
     TRANSITIONS,
-    CoverageBook,
+    CoverageGroup,
+    CoverageReservation,
     DateSet,
     IllegalReservationTransition,
     LedgerKey,
     ReservationCommitted,
-    ReservationHeld,
     ReservationReleased,
     ReservationStatus,
 )
@@ -22,10 +23,8 @@ KEY = LedgerKey.of("acct-1", "Nimbus", ["Sentinel2"])
 DATES = DateSet.of([date(2025, 4, 1)])
 
 
-def reserved():
-    book = CoverageBook()
-    reservation, _ = book.reserve("r1", KEY, [TILE], DATES, tile_deduplication=True)
-    return book, reservation
+def reserved() -> CoverageReservation:
+    return CoverageReservation("r1", KEY, (CoverageGroup.of([TILE], DATES),))
 
 
 def test_the_transition_table():
@@ -36,23 +35,22 @@ def test_the_transition_table():
     }
 
 
-def test_a_new_reservation_is_reserved_and_says_so():
-    _, r = reserved()
+def test_a_new_reservation_is_reserved():
+    r = reserved()
     assert r.status is ReservationStatus.RESERVED
-    assert r.events == [ReservationHeld("r1", to_buy_pairs=1, owned_pairs=0)]
+    assert r.events == []
 
 
 def test_commit_a_reservation():
-    book, r = reserved()
-    book.commit(r)
+    r = reserved()
+    r.commit()
     assert r.status is ReservationStatus.COMMITTED
     assert r.events[-1] == ReservationCommitted("r1")
-    assert book.preview(KEY, [TILE], DATES).owned_pairs == 1
 
 
 def test_release_a_reservation():
-    book, r = reserved()
-    book.release(r)
+    r = reserved()
+    r.release()
     assert r.status is ReservationStatus.RELEASED
     assert r.events[-1] == ReservationReleased("r1")
 
@@ -62,24 +60,23 @@ def test_release_a_reservation():
     [("commit", "release"), ("release", "commit"), ("commit", "commit"), ("release", "release")],
 )
 def test_illegal_moves_raise(first, second):
-    book, r = reserved()
-    getattr(book, first)(r)
+    r = reserved()
+    getattr(r, first)()
     with pytest.raises(IllegalReservationTransition) as e:
-        getattr(book, second)(r)
+        getattr(r, second)()
     assert e.value.code == "illegal_reservation_transition"
     assert "r1" in str(e.value)
 
 
 def test_a_cancelled_order_releases_its_committed_coverage():
-    book, r = reserved()
-    book.commit(r)
-    book.release_order(r)
+    r = reserved()
+    r.commit()
+    r.release_order()
     assert r.status is ReservationStatus.RELEASED
     assert r.events[-1] == ReservationReleased("r1")
-    assert book.preview(KEY, [TILE], DATES).owned_pairs == 0
 
 
 def test_release_order_of_a_reservation_not_committed_raises():
-    book, r = reserved()
+    r = reserved()
     with pytest.raises(IllegalReservationTransition):
-        book.release_order(r)
+        r.release_order()
