@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import orjson  # noqa: E402
 
 from services.pricing.domain import estimate, estimate_payload, pricing_item_from_payload  # noqa: E402
-from services.pricing.usecases import parse_estimate_request, parse_json_body  # noqa: E402
+from services.pricing.domain.estimate_request import parse_estimate_request, parse_json_body  # noqa: E402
 from services.pricing.domain.resolve import _cell, _selections, grid_cells  # noqa: E402
 from shared.grid import CellId, is_whole  # noqa: E402
 from shared.vocabulary import _UUIDS, OrderItem, _canonical_guids  # noqa: E402
@@ -75,7 +75,7 @@ def in_process(repeat: int) -> None:
         calc.append((time.perf_counter() - t) * 1000)
     raw = json.dumps(body).encode()
 
-    def whole_path() -> None:  # as services.pricing.estimates does it, minus HTTP and the database
+    def whole_path() -> None:  # as services.pricing.usecases does it, minus HTTP and the database
         parsed, _ = parse_json_body(raw)
         [(_, item)] = parse_estimate_request(parsed).items
         cells = grid_cells(item)

@@ -1,7 +1,7 @@
 """Composition of the pricing service."""
 from pathlib import Path
 
-from services.pricing import api as handlers
+from services.pricing import api, consumers, usecases
 from services.pricing.settings import PricingSettings
 from shared.contracts.pricing import CheckoutPriced, PricingRejected
 from shared.service import ConsumerSpec, ServiceSpec
@@ -13,12 +13,12 @@ def spec(settings: PricingSettings | None = None) -> ServiceSpec:
         name="pricing",
         settings=settings or load_settings(PricingSettings),
         migrations=Path(__file__).parent / "migrations",
-        routers=handlers.routers,
+        routers=api.routers,
         consumers=[
-            ConsumerSpec(name="checkout", topics=("pricing.quote.commands",), effects=handlers.checkout_effects),
+            ConsumerSpec(name="checkout", topics=("pricing.quote.commands",), effects=consumers.checkout_effects),
             ConsumerSpec(name="spend-ledger", topics=("checkout.order.events", "checkout.checkout.events"),
-                         effects=handlers.ledger_effects),
+                         effects=consumers.ledger_effects),
         ],
-        background=[handlers.purge_quotes],
+        background=[usecases.purge_quotes],
         publishes=(CheckoutPriced, PricingRejected),
     )

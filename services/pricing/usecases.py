@@ -1,127 +1,58 @@
-"""The estimate use case: parse the request, resolve AOIs, read the spend, price, store the quote.
+"""The pricing service's transactions, called by its routes, consumers and background job:
 
-Request (``POST /v1/estimates``): one order-item payload (docs/domain.md, Shared vocabulary), or a cart
-``{"items": [payload, ...], "simulated_spend": "..."}``. Each cart item may carry an ``item_id``
-(or ``label``) that names its lines; otherwise items are ``item-1``, ``item-2``, ... (a single
-item is ``item``). **Decision**: one estimate has one starting spend, so a cart's simulated spend
-is its top-level ``simulated_spend`` / ``SimulatedEuroUsage``, or the value its items give (they
-must agree); without it the account's ledger spend of the month is used.
+- the estimate: parse the request, resolve AOIs (peers), read the spend, price, store the quote;
+- quotes: read one, purge the expired ones;
+- the checkout saga: reply to ``PriceCheckout`` and hold its provisional spend;
+- the spend ledger: record order events' spend, drop a failed checkout's provisional spend.
+
+The rules are in ``domain`` (``domain.checkout`` explains the saga's and the ledger's), the SQL in
+``store``. The consumers' use cases run in the inbox's transaction, under the per-account lock.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import orjson
-from pydantic import ValidationError
 
-from services.pricing import store
-from services.pricing.domain import Month, current_price_book, estimate, estimate_payload, model_listing
-from services.pricing.domain.resolve import ResolvedItem, resolve_estimate_item
+from services.pricing import peers, store, views
+from services.pricing.domain import Month, estimate, pricing_item_from_payload
+from services.pricing.domain.checkout import (
+    ConflictingSpend,
+    UnusableSpendLine,
+    attempts_up_to,
+    price_checkout,
+    provisional_rows,
+    renewed_key,
+    renewed_settles,
+    spend_conflict,
+    spend_lines,
+)
+from services.pricing.domain.estimate_request import parse_estimate_request, parse_json_body
+from services.pricing.domain.resolve import ResolvedItem, charge_dates, grid_cells, inline_parts, without_owned
+from services.pricing.settings import PricingSettings
 from shared.catalog import ModelFamily
-from shared.money import CURRENCY, amount_issue, format_amount
+from shared.contracts.base import REGISTRY, Message
+from shared.contracts.checkout import CheckoutFailed, OrderCanceled, OrderPlaced, OrderRenewed, RenewalFailed
+from shared.contracts.pricing import CheckoutPriced, PriceCheckout
+from shared.inbox import Reject
+from shared.money import amount_issue
+from shared.outbox import Outbox
 from shared.problems import Problem
+from shared.schedule import utc_today
+from shared.service import Runtime
 from shared.vocabulary import OrderItem
 
-MAX_CART_ITEMS = 100
+log = logging.getLogger("tessera.pricing")
 
 
-@dataclass(frozen=True)
-class EstimateRequest:
-    items: list[tuple[str, OrderItem]]  # (label, payload)
-    simulated_spend: Decimal | None
-    cart: bool
-
-    def field_prefix(self, index: int) -> str:
-        return f"items.{index}." if self.cart else ""
-
-
-def _errors_of(exc: ValidationError, prefix: str) -> list[dict[str, str]]:
-    out = []
-    for e in exc.errors():
-        loc = ".".join(str(p) for p in e.get("loc", ()))
-        out.append({"field": f"{prefix}{loc}" if loc else (prefix.rstrip(".") or "body"),
-                    "message": e.get("msg", "invalid")})
-    return out
-
-
-def _invalid(errors: list[dict[str, str]]) -> Problem:
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return Problem(422, "validation_error", detail, errors=errors)
-
-
-def _spend_value(value: Any, field_name: str) -> Decimal:
-    try:
-        spend = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise _invalid([{"field": field_name, "message": f"not an amount: {value!r}"}]) from None
-    if not spend.is_finite() or spend < 0:
-        raise _invalid([{"field": field_name, "message": "must be a non-negative amount in EUR"}])
-    return spend
-
-
-def parse_json_body(raw: bytes | str) -> tuple[Any, str]:
-    """The body parsed, and its text as sent (stored with the quote). orjson parses it several
-    times faster than the standard library on a 100 KiB selection, and its error names the line
-    and column. JSON is UTF-8 (RFC 8259); NaN and lone surrogates are refused."""
-    if not raw:
-        raise Problem(400, "malformed_json", 'the body is empty; send an order item or {"items": [...]}')
-    try:
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        return orjson.loads(text), text
-    except UnicodeDecodeError as exc:
-        raise Problem(400, "malformed_json", f"the body is not UTF-8: {exc}") from None
-    except orjson.JSONDecodeError as exc:
-        raise Problem(400, "malformed_json", f"the body is not JSON: {exc}") from None
-
-
-def parse_estimate_request(body: Any) -> EstimateRequest:
-    """Validate a single item or a cart; every broken rule is reported with its field."""
-    if not isinstance(body, dict):
-        raise _invalid([{"field": "body", "message": "send an order item object, or {\"items\": [...]}"}])
-    cart = "items" in body
-    raw_items = body["items"] if cart else [body]
-    if cart and (not isinstance(raw_items, list) or not raw_items):
-        raise _invalid([{"field": "items", "message": "give a non-empty list of order items"}])
-    if len(raw_items) > MAX_CART_ITEMS:
-        raise _invalid([{"field": "items", "message": f"at most {MAX_CART_ITEMS} items per estimate"}])
-    errors: list[dict[str, str]] = []
-    items: list[tuple[str, OrderItem]] = []
-    for i, raw in enumerate(raw_items):
-        prefix = f"items.{i}." if cart else ""
-        if not isinstance(raw, dict):
-            errors.append({"field": prefix.rstrip("."), "message": "an order item must be an object"})
-            continue
-        try:
-            payload = OrderItem.model_validate(raw)
-        except ValidationError as exc:
-            errors.extend(_errors_of(exc, prefix))
-            continue
-        label = raw.get("item_id") or raw.get("label") or (f"item-{i + 1}" if cart else "item")
-        items.append((str(label), payload))
-    if errors:
-        raise _invalid(errors)
-    labels = [label for label, _ in items]
-    if len(set(labels)) != len(labels):
-        raise _invalid([{"field": "items", "message": "item_id values must be unique within one estimate"}])
-
-    simulated: Decimal | None = None
-    top = body.get("simulated_spend", body.get("SimulatedEuroUsage")) if cart else None
-    if top is not None:
-        simulated = _spend_value(top, "simulated_spend")
-    else:
-        given = {(i, p.simulated_spend) for i, (_, p) in enumerate(items) if p.simulated_spend is not None}
-        values = {v for _, v in given}
-        if len(values) > 1:
-            first = min(i for i, _ in given)
-            raise _invalid([{"field": f"items.{first}.simulated_spend",
-                             "message": "items give different simulated spends; give one top-level simulated_spend"}])
-        simulated = values.pop() if values else None
-    return EstimateRequest(items, simulated, cart)
+# ------------------------------------------------------------------------------ estimates
 
 
 async def make_estimate(
@@ -140,6 +71,7 @@ async def make_estimate(
         for i, (label, payload) in enumerate(request.items)
     ))
     this_month = Month.of(today)
+    spend: Callable[[Month, ModelFamily], Decimal] | None
     if request.simulated_spend is None:
         ledger = await store.month_spend(rt.pool, account, (this_month, this_month.next()))
         spend_source = "ledger"
@@ -163,19 +95,8 @@ async def make_estimate(
 
     quote_id = uuid.uuid4()
     expires_at = now + timedelta(seconds=settings.quote_ttl_seconds)
-    dedup = {r.deduplication for r in resolved}
-    response: dict[str, Any] = {
-        "quote_id": str(quote_id),
-        "created_at": now.isoformat(),
-        "expires_at": expires_at.isoformat(),
-        **estimate_payload(result),
-        "priced_on": today.isoformat(),
-        "spend_source": spend_source,
-        "deduplication": ("unavailable" if "unavailable" in dedup
-                          else "applied" if "applied" in dedup else "not_requested"),
-        "items": [r.summary() for r in resolved],
-        "warnings": [f"{r.item.label}: {w}" for r in resolved for w in r.warnings],
-    }
+    response = views.estimate_view(result, resolved, quote_id=quote_id, now=now, expires_at=expires_at,
+                                   spend_source=spend_source)
     text = orjson.dumps(response).decode()
     await store.insert_quote(
         rt.pool, quote_id=quote_id, account_id=account, request_json=request_text, response_json=text,
@@ -183,6 +104,60 @@ async def make_estimate(
         price_book_version=result.price_book_version, created_at=now, expires_at=expires_at,
     )
     return response, text
+
+
+def _is_large(resolved: list[ResolvedItem]) -> bool:
+    # Big selections are priced off the event loop so other requests are not held up.
+    return sum(len(r.item.cells) + len(r.item.parts) for r in resolved) > 5_000
+
+
+async def resolve_estimate_item(
+    payload: OrderItem,
+    label: str,
+    *,
+    http: Any,
+    settings: PricingSettings,
+    authorization: str | None,
+    checkout_day: date,
+    include_next_month: bool,
+    field_prefix: str = "",
+) -> ResolvedItem:
+    """Resolve one estimate item's AOI (and deduplication) into a ``PricingItem``."""
+    if payload.aoi_mode == "grid":
+        cells = grid_cells(payload, field_prefix)
+        resolved_dedup, owned_count = "not_requested", 0
+        warnings: list[str] = []
+        if payload.tile_deduplication:
+            dates = charge_dates(payload, checkout_day, include_next_month=include_next_month)
+            owned, warnings = await peers.owned_pairs(http, settings.tiling_url, payload, cells, dates, authorization,
+                                                      settings.dedup_timeout_seconds)
+            if owned is None:
+                resolved_dedup = "unavailable"
+                warnings = ["tile deduplication is unavailable (the tiling service did not answer in time); "
+                            "this estimate prices every selected cell and date, checkout will deduplicate"]
+            else:
+                resolved_dedup = "applied"
+                cells, owned_count = without_owned(cells, owned)
+        item = pricing_item_from_payload(payload, label=label, cells=cells)
+        return ResolvedItem(item, "grid", "grid", resolved_dedup, owned_count, list(warnings))
+    if payload.aoi_id is not None:
+        parts = await peers.stored_aoi_parts(http, settings, payload.aoi_id, authorization, f"{field_prefix}aoi_id")
+        return ResolvedItem(pricing_item_from_payload(payload, label=label, parts=parts), "polygon", "aoi_id")
+    parts, warnings, source = await asyncio.to_thread(inline_parts, payload, field_prefix)
+    return ResolvedItem(pricing_item_from_payload(payload, label=label, parts=parts), "polygon", source,
+                        warnings=warnings)
+
+
+# ------------------------------------------------------------------------------ quotes
+
+
+async def find_quote(pool: asyncpg.Pool, quote_id: str, account: str) -> asyncpg.Record | None:
+    """The account's quote, or None (not a UUID, unknown, or another account's)."""
+    try:
+        ident = uuid.UUID(quote_id)
+    except ValueError:
+        return None
+    return await store.get_quote(pool, ident, account)
 
 
 PURGE_BATCH = 5_000
@@ -200,51 +175,96 @@ async def purge_expired_quotes(pool: Any, now: datetime, retention_seconds: floa
             return purged
 
 
-def _is_large(resolved: list[ResolvedItem]) -> bool:
-    # Big selections are priced off the event loop so other requests are not held up.
-    return sum(len(r.item.cells) + len(r.item.parts) for r in resolved) > 5_000
+async def purge_quotes(rt: Runtime) -> None:
+    """Background job: expired quotes are deleted after ``quote_retention_seconds``."""
+    settings: Any = rt.settings
+    while True:
+        try:
+            purged = await purge_expired_quotes(rt.pool, datetime.now(UTC), settings.quote_retention_seconds)
+            if purged:
+                log.info("purged %d expired quotes", purged)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("quote purge failed")
+        await asyncio.sleep(settings.quote_purge_seconds)
 
 
-def quote_view(row: Any, now: datetime | None = None) -> dict[str, Any]:
-    """``GET /v1/quotes/{id}``: the stored quote with its request and estimate."""
-    now = now or datetime.now(UTC)
-    return {
-        "quote_id": str(row["quote_id"]),
-        "account_id": row["account_id"],
-        "created_at": row["created_at"].isoformat(),
-        "expires_at": row["expires_at"].isoformat(),
-        "expired": now >= row["expires_at"],
-        "total": format_amount(row["total"]),
-        "due_at_checkout": format_amount(row["due_at_checkout"]),
-        "currency": CURRENCY,
-        "price_book_version": row["price_book_version"],
-        "request": orjson.loads(row["request"]),
-        "estimate": orjson.loads(row["response"]),
-    }
+# ------------------------------------------------------------------------------ checkout saga
 
 
-def models_view() -> dict[str, Any]:
-    """``GET /v1/models``: the models with their constellations, and the price book's figures."""
-    book = current_price_book()
-    return {
-        "price_book_version": book.version,
-        "currency": CURRENCY,
-        "models": model_listing(book),
-        "mode_factors": {mode.value: str(f) for mode, f in book.mode_factors.items()},
-        "tiers": {
-            family.value: [
-                {"tier": b.number, "spend_from": format_amount(b.lower),
-                 "spend_to": format_amount(b.upper) if b.upper is not None else None, "discount": str(b.discount)}
-                for b in book.brackets(family)
-            ]
-            for family in ModelFamily
-        },
-        "minimum_billable_km2": str(book.minimum_billable_km2),
-        "extras": {
-            "storage_rate_per_km2_image_month": str(book.storage_rate),
-            "download_block_price": format_amount(book.download_block_price),
-            "download_block_units": book.download_block_units,
-            "download_unit_km2": str(book.download_unit_km2),
-            "included_requests": book.included_requests,
-        },
-    }
+async def answer_price_checkout(
+    conn: asyncpg.Connection, outbox: Outbox, cmd: PriceCheckout, correlation_id: str | None
+) -> None:
+    """``PriceCheckout`` -> ``CheckoutPriced`` | ``PricingRejected`` in the outbox, under the account's lock."""
+    await store.lock_account(conn, cmd.account_id)
+    reply = await checkout_reply(conn, cmd)
+    await outbox.add(conn, reply, correlation_id=correlation_id)
+
+
+async def checkout_reply(conn: asyncpg.Connection, cmd: PriceCheckout, *, today: date | None = None) -> Message:
+    """The reply to a ``PriceCheckout`` (stored and replayed by checkout id). Call under the lock."""
+    known = await store.get_checkout_pricing(conn, cmd.checkout_id)
+    if known is not None:
+        if known["account_id"] != cmd.account_id:
+            raise Reject(f"checkout {cmd.checkout_id} was priced for another account")
+        return REGISTRY[known["reply_type"]].model_validate(known["reply"])
+    day = today or cmd.price_date or utc_today()
+    ledger = await store.month_spend(conn, cmd.account_id, (Month.of(day),))
+    reply = price_checkout(cmd, day, ledger)
+    await store.insert_checkout_pricing(conn, checkout_id=cmd.checkout_id, account_id=cmd.account_id,
+                                        reply_type=reply.TYPE, reply=reply.model_dump(mode="json"))
+    if isinstance(reply, CheckoutPriced):
+        settled_ids, rows = provisional_rows(reply)
+        await store.insert_provisional(conn, account_id=reply.account_id, checkout_id=reply.checkout_id,
+                                       settled_ids=settled_ids, rows=rows)
+    return reply
+
+
+# ------------------------------------------------------------------------------ spend ledger
+
+
+async def record_spend(conn: asyncpg.Connection, message: Message, event_id: Any) -> None:
+    """Apply one order event to the ledger (idempotent, order-independent). Call in the inbox transaction."""
+    if not isinstance(message, OrderPlaced | OrderRenewed | OrderCanceled):
+        return
+    try:
+        lines = spend_lines(message.spend_reversed if isinstance(message, OrderCanceled) else message.spend,
+                            f"order {message.order_id}")
+        await store.lock_account(conn, message.account_id)
+        order_id, account_id = message.order_id, message.account_id
+        for (month, family), amount in lines.items():
+            if isinstance(message, OrderCanceled):
+                existing = await store.record_reversal(conn, order_id=order_id, account_id=account_id, month=month,
+                                                       family=family, amount=amount, event_id=event_id)
+            else:
+                kind = "placed" if isinstance(message, OrderPlaced) else "renewed"
+                existing = await store.record_charge(conn, order_id=order_id, account_id=account_id, month=month,
+                                                     family=family, amount=amount, kind=kind, event_id=event_id)
+            if existing is not None and (conflict := spend_conflict(
+                    existing, order_id=order_id, month=month, family=family, amount=amount, account_id=account_id,
+                    message_type=message.TYPE)):
+                raise conflict
+    except (UnusableSpendLine, ConflictingSpend) as exc:
+        raise Reject(str(exc)) from None
+    # The real spend is recorded: the checkout's provisional spend is settled in the same transaction.
+    if isinstance(message, OrderPlaced):
+        await store.settle_provisional(conn, checkout_ids=[message.checkout_id], tombstone=message.checkout_id,
+                                       item_id=message.item_id)  # None (an older producer): the whole checkout
+    elif isinstance(message, OrderRenewed):
+        renewal = renewed_settles(message)
+        await store.settle_provisional(conn, checkout_ids=await store.provisional_checkouts_like(conn, renewal.base),
+                                       tombstone=renewed_key(renewal), item_id=None)
+
+
+async def drop_provisional(conn: asyncpg.Connection, message: CheckoutFailed | RenewalFailed) -> None:
+    """A failed checkout or renewal attempt charges nothing: its provisional spend goes (a renewal's
+    earlier attempts too: their late replies were ignored by checkout). In the inbox transaction."""
+    await store.lock_account(conn, message.account_id)
+    if isinstance(message, CheckoutFailed):
+        ids, tombstone = [message.checkout_id], message.checkout_id
+    else:
+        r = message.renewal
+        ids = attempts_up_to(await store.provisional_checkouts_like(conn, r.base), r)
+        ids, tombstone = [*ids, r.checkout_id], r.checkout_id
+    await store.settle_provisional(conn, checkout_ids=ids, tombstone=tombstone, item_id=None)

@@ -1,4 +1,5 @@
-"""Pricing domain: price book, image schedules, estimates and the monthly spend ledger.
+"""Pricing domain: price book, image schedules, estimates, the estimate request, AOI resolution,
+the checkout saga's and spend ledger's rules (``checkout``) and the monthly spend ledger.
 
 Pure code: no I/O, no FastAPI/FastStream/asyncpg. See ``estimate`` for the calculation.
 """
