@@ -1,5 +1,5 @@
-"""Pricing domain: price book, image schedules, estimates, the estimate request, AOI resolution,
-the checkout saga's and spend ledger's rules (``checkout``) and the monthly spend ledger.
+"""Pricing domain: price book, image schedules, estimates, the estimate request, AOI resolution and
+the checkout saga's and spend ledger's rules (``checkout``).
 
 Pure code: no I/O, no FastAPI/FastStream/asyncpg. See ``estimate`` for the calculation.
 """
@@ -23,7 +23,6 @@ from .estimate import (
     no_spend,
     price_month,
 )
-from .ledger import ConflictingCharge, OrderCancelledInReview, PlacedSpend, RenewedSpend, SpendLedger
 from .payload import pricing_item_from_payload
 from .price_book import (
     PRICE_BOOK_2025_01,
@@ -41,23 +40,18 @@ __all__ = [
     "AreaSummary",
     "CellLevel",
     "ChargePeriod",
-    "ConflictingCharge",
     "Estimate",
     "EstimateLine",
     "ItemDates",
     "LineKind",
     "Month",
     "MonthTotal",
-    "OrderCancelledInReview",
-    "PlacedSpend",
     "PolygonPart",
     "PricedCell",
     "PriceBook",
     "PricingItem",
     "PricingMode",
-    "RenewedSpend",
     "Schedule",
-    "SpendLedger",
     "SpendSource",
     "TierBracket",
     "TierUse",
