@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.aoi import DSN, KAFKA, _drop_db, _scratch_db  # noqa: E402
-from services.aoi.work import prepare  # noqa: E402
+from services.aoi.domain.imports import prepare  # noqa: E402
 from shared.auth import mint  # noqa: E402
 from shared.geo import Limits  # noqa: E402
 from shared.geo.h3index import query_cells, viewport_geometry  # noqa: E402

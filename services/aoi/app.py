@@ -1,15 +1,11 @@
 """Composition of the aoi service."""
 from pathlib import Path
 
-from services.aoi import handlers, work
+from services.aoi import api, consumers, usecases
 from services.aoi.settings import AoiSettings
 from shared.contracts.aoi import AoiRegistered
-from shared.service import Runtime, ServiceSpec
+from shared.service import ServiceSpec
 from shared.settings import load_settings
-
-
-async def start_imports(rt: Runtime) -> None:
-    work.start(rt.settings.import_workers, rt.settings.import_queue)
 
 
 def spec(settings: AoiSettings | None = None) -> ServiceSpec:
@@ -17,7 +13,8 @@ def spec(settings: AoiSettings | None = None) -> ServiceSpec:
         name="aoi",
         settings=settings or load_settings(AoiSettings),
         migrations=Path(__file__).parent / "migrations",
-        routers=[handlers.router],
+        routers=[api.router],
+        consumers=list(consumers.CONSUMERS),
         publishes=(AoiRegistered,),
-        on_start=start_imports,
+        on_start=usecases.start_imports,
     )

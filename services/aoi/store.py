@@ -9,35 +9,28 @@ import asyncpg
 _SUMMARY = ("id, account_id, name, source_format, area_km2, billable_km2, min_lon, min_lat, max_lon, "
             "max_lat, report -> 'totals' AS totals, created_at")
 # the geometry as text: served as it is stored, never parsed into Python objects and dumped again
-_FULL = "id, account_id, name, source_format, geometry::text AS geometry, report, created_at, request_hash"
-_INSERTED = "id, account_id, name, source_format, report, created_at, request_hash"
+_FULL = "id, account_id, name, source_format, geometry::text AS geometry, report, created_at"
+_INSERTED = "id, account_id, name, source_format, report, created_at"
 
 
-async def insert(conn: asyncpg.Connection, row: dict[str, Any]) -> asyncpg.Record | None:
-    """Insert a new AOI (``geometry`` as GeoJSON text); None when (account_id, idempotency_key) is
-    already taken. The row returned has no geometry: the caller has it."""
+async def insert(conn: asyncpg.Connection, row: dict[str, Any]) -> asyncpg.Record:
+    """Insert a new AOI (``geometry`` as GeoJSON text). The row returned has no geometry: the caller
+    has it. The table's idempotency_key and request_hash columns are left empty: Idempotency-Keys are
+    kept by shared.idempotency."""
     return await conn.fetchrow(
         """
         INSERT INTO aois (id, account_id, name, source_format, geometry, wkb, report, area_km2, billable_km2,
-                          min_lon, min_lat, max_lon, max_lat, h3_resolution, h3_cells, idempotency_key,
-                          request_hash)
-        VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-        ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                          min_lon, min_lat, max_lon, max_lat, h3_resolution, h3_cells)
+        VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
         RETURNING """ + _INSERTED,
         row["id"], row["account_id"], row["name"], row["source_format"], row["geometry"], row["wkb"],
         row["report"], row["area_km2"], row["billable_km2"], *row["bbox"], row["h3_resolution"],
-        row["h3_cells"], row["idempotency_key"], row["request_hash"],
+        row["h3_cells"],
     )
 
 
 async def get(conn: asyncpg.Connection | asyncpg.Pool, account_id: str, aoi_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_FULL} FROM aois WHERE id = $1 AND account_id = $2", aoi_id, account_id)
-
-
-async def by_idempotency_key(conn: asyncpg.Connection | asyncpg.Pool, account_id: str,
-                             key: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_FULL} FROM aois WHERE account_id = $1 AND idempotency_key = $2",
-                               account_id, key)
 
 
 async def page(pool: asyncpg.Pool, account_id: str, limit: int,

@@ -42,3 +42,12 @@ def registered_facts(aoi: ImportedAoi, h3: dict[str, Any] | None = None) -> dict
         "h3_cells": h3s["cells"],
         "source_format": aoi.source_format,
     }
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as stored and served: the H3 cover itself stays internal (it is in the index column)."""
+    out = dict(report)
+    h3s = out.get("h3")
+    if isinstance(h3s, dict):
+        out["h3"] = {"resolution": h3s.get("resolution"), "cell_count": h3s.get("cell_count")}
+    return out

@@ -174,7 +174,12 @@ async def test_idempotency_key_replays_the_same_aoi(aoi, stored, unique):
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
     assert await stored.aois(acct) == 1
+    # the key keeps a small answer (the id), not the AOI: a replay reads the AOI again
+    kept = await stored.db.fetchval("SELECT body FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+                                    acct, f"k-{unique}")
+    assert json.loads(kept) == {"id": first.json()["id"]}
     # another account may use the same key
     other = await aoi.client.post("/v1/aois?name=a", headers={**aoi.auth(f"other-{unique}"),
                                                                "Idempotency-Key": f"k-{unique}"}, content=BOX_WKT)
@@ -193,3 +198,24 @@ async def test_concurrent_requests_with_one_key_store_one_aoi(aoi, stored, uniqu
     assert {r.status_code for r in rs} == {201}
     assert len({r.json()["id"] for r in rs}) == 1
     assert await stored.aois(acct) == 1
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256, "k\tey"])
+async def test_an_idempotency_key_is_1_to_255_printable_characters(aoi, stored, unique, key):
+    acct = f"acct-{unique}"
+    r = await aoi.client.post("/v1/aois", headers={**aoi.auth(acct), "Idempotency-Key": key}, content=BOX_WKT)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_idempotency_key", r.text
+    assert await stored.aois(acct) == 0
+    longest = await aoi.client.post("/v1/aois", headers={**aoi.auth(acct), "Idempotency-Key": "k" * 255},
+                                    content=BOX_WKT)
+    assert longest.status_code == 201, longest.text
+
+
+async def test_a_refused_upload_leaves_its_key_free(aoi, stored, unique):
+    acct = f"acct-{unique}"
+    headers = {**aoi.auth(acct), "Idempotency-Key": f"k-{unique}"}
+    refused = await aoi.client.post("/v1/aois", headers=headers, content="POLYGON((nonsense")
+    assert refused.status_code == 422, refused.text
+    assert await stored.aois(acct) == 0
+    r = await aoi.client.post("/v1/aois", headers=headers, content=BOX_WKT)
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers, r.text
