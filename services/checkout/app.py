@@ -1,7 +1,8 @@
 """Composition of the checkout service."""
 from pathlib import Path
 
-from services.checkout.handlers import http, production, renewals, saga
+from services.checkout import api, consumers, usecases
+from services.checkout.handlers import renewals
 from services.checkout.settings import CheckoutSettings
 from shared.contracts.cart import CloseCart, FreezeCart, ReleaseCart
 from shared.contracts.checkout import (
@@ -26,12 +27,13 @@ def spec(settings: CheckoutSettings | None = None) -> ServiceSpec:
         name="checkout",
         settings=settings or load_settings(CheckoutSettings),
         migrations=Path(__file__).parent / "migrations",
-        routers=[http.router],
+        routers=[api.router],
         consumers=[
-            ConsumerSpec("saga", ("cart.cart.events", "tiling.coverage.events", "pricing.quote.events"), saga.effects),
-            ConsumerSpec("production", ("partner.order.events",), production.effects),
+            ConsumerSpec("saga", ("cart.cart.events", "tiling.coverage.events", "pricing.quote.events"),
+                         usecases.effects),
+            ConsumerSpec("production", ("partner.order.events",), consumers.effects),
         ],
-        background=[saga.expire_steps, renewals.renewal_job],
+        background=[usecases.expire_steps, renewals.renewal_job],
         publishes=(CheckoutRequested, CheckoutCompleted, CheckoutFailed, OrderPlaced, OrderStatusChanged,
                    OrderCanceled, OrderRenewed, RenewalFailed, RenewalStopped, FreezeCart, ReleaseCart, CloseCart,
                    ReserveCoverage,

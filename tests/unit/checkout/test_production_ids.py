@@ -1,7 +1,7 @@
 """A status report names its order by the order's primary key, in the spelling it is keyed by."""
 import uuid
 
-from services.checkout.handlers.production import _order_uuid
+from services.checkout.consumers import _order_uuid
 
 
 def test_a_canonical_uuid_is_the_orders_key():

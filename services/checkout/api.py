@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, field_validator
 
-from services.checkout import overlay as overlay_view
 from services.checkout import store
+from services.checkout.domain import overlay as overlay_view
 from services.checkout.domain.orders import LIVE, OrderStatus, cancel_decision
 from services.checkout.handlers.renewals import renew
 from shared.auth import Principal, current_principal, require_admin
