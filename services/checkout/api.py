@@ -1,8 +1,6 @@
 """HTTP routes of the checkout service: checkouts, credits, orders, cancellation, renewals."""
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -10,13 +8,14 @@ from typing import Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 
 from services.checkout import store
 from services.checkout.domain import overlay as overlay_view
 from services.checkout.domain.orders import LIVE, OrderStatus, cancel_decision
 from services.checkout.handlers.renewals import renew
+from shared import idempotency
 from shared.auth import Principal, current_principal, require_admin
 from shared.catalog import attribution_notices
 from shared.contracts.cart import FreezeCart
@@ -32,19 +31,18 @@ from shared.vocabulary import EARLIEST_DATE, LATEST_DATE
 router = APIRouter(tags=["checkout"])
 
 
-MAX_IDEMPOTENCY_KEY = 255  # the key is part of a unique index: a btree entry has room for ~2,700 bytes
-
-
 class CheckoutRequest(BaseModel):
     cart_id: Id
     accepted_total: Amount = Field(description=f"the total the customer saw and accepted; {AMOUNT_RULE}")
 
 
 def check_key(idempotency_key: str | None) -> None:
-    if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+    """A top-up's Idempotency-Key (the reference of its ledger row) is at most as long as any other key."""
+    most = idempotency.MAX_KEY_LENGTH
+    if idempotency_key and len(idempotency_key) > most:
         raise Problem(422, "invalid_idempotency_key", f"Idempotency-Key is {len(idempotency_key):,} characters long; "
-                                                      f"send at most {MAX_IDEMPOTENCY_KEY}",
-                      errors=[{"field": "Idempotency-Key", "message": f"at most {MAX_IDEMPOTENCY_KEY} characters"}])
+                                                      f"send at most {most}",
+                      errors=[{"field": "Idempotency-Key", "message": f"at most {most} characters"}])
 
 
 def rt_of(request: Request):
@@ -52,43 +50,30 @@ def rt_of(request: Request):
 
 
 @router.post("/v1/checkouts", status_code=202)
-async def create_checkout(body: CheckoutRequest, request: Request,
-                          idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-                          principal: Principal = Depends(current_principal)):
+async def create_checkout(body: CheckoutRequest, request: Request, principal: Principal = Depends(current_principal)):
     """Start a checkout of a cart at the accepted total; poll the returned URL for the outcome."""
-    if not idempotency_key:
-        raise Problem(422, "idempotency_key_required", "send an Idempotency-Key header (any unique string per checkout "
-                                                       "attempt); retrying with the same key replays the same response")
-    check_key(idempotency_key)
+    key = idempotency.key_of(request, required=True)
+    assert key is not None
     rt = rt_of(request)
-    digest = hashlib.sha256(json.dumps({"cart_id": body.cart_id, "accepted_total": f"{body.accepted_total:.2f}"},
-                                       sort_keys=True).encode()).hexdigest()
-    async with rt.pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
-                           f"{principal.account}/{idempotency_key}")
-        existing = await conn.fetchrow("SELECT * FROM checkouts WHERE account_id = $1 AND idempotency_key = $2",
-                                       principal.account, idempotency_key)
-        if existing is not None:
-            if existing["request_hash"] != digest:
-                raise Problem(422, "idempotency_key_reused",
-                              f"Idempotency-Key {idempotency_key!r} was used for a different "
-                                                             "checkout request; use a new key for a new request")
-            row = existing
-        else:
-            checkout_id = uuid.uuid4()
-            row = await conn.fetchrow(
-                "INSERT INTO checkouts (id, account_id, cart_id, accepted_total, idempotency_key, request_hash, step,"
-                " step_deadline) VALUES ($1, $2, $3, $4, $5, $6, 'freezing', now() + make_interval(secs => $7))"
-                " RETURNING *",
-                checkout_id, principal.account, body.cart_id, body.accepted_total, idempotency_key, digest,
-                rt.settings.step_timeout_seconds)
-            await rt.outbox.add(conn, CheckoutRequested(checkout_id=str(checkout_id), account_id=principal.account,
-                                                        cart_id=body.cart_id, accepted_total=body.accepted_total))
-            await rt.outbox.add(conn, FreezeCart(cart_id=body.cart_id, account_id=principal.account,
-                                                 checkout_id=str(checkout_id)))
-    view = store.checkout_view(row)
-    url = f"/v1/checkouts/{view['id']}"
-    return JSONResponse({**view, "url": url}, status_code=202, headers={"Location": url})
+    # the same request whatever the spelling of the total ("10.5" and "10.50")
+    fingerprint = idempotency.fingerprint(request, {"cart_id": body.cart_id,
+                                                    "accepted_total": f"{body.accepted_total:.2f}"})
+
+    async def apply(conn) -> idempotency.Outcome:
+        checkout_id = uuid.uuid4()
+        row = await conn.fetchrow(
+            "INSERT INTO checkouts (id, account_id, cart_id, accepted_total, step, step_deadline)"
+            " VALUES ($1, $2, $3, $4, 'freezing', now() + make_interval(secs => $5)) RETURNING *",
+            checkout_id, principal.account, body.cart_id, body.accepted_total, rt.settings.step_timeout_seconds)
+        await rt.outbox.add(conn, CheckoutRequested(checkout_id=str(checkout_id), account_id=principal.account,
+                                                    cart_id=body.cart_id, accepted_total=body.accepted_total))
+        await rt.outbox.add(conn, FreezeCart(cart_id=body.cart_id, account_id=principal.account,
+                                             checkout_id=str(checkout_id)))
+        view = store.checkout_view(row)
+        url = f"/v1/checkouts/{view['id']}"
+        return 202, {**view, "url": url}, {"Location": url}
+
+    return await idempotency.run(rt.pool, principal.account, key, fingerprint, apply)
 
 
 @router.get("/v1/checkouts/{checkout_id}")
