@@ -14,7 +14,7 @@ CREATE TABLE aois (
     max_lon          double precision NOT NULL,
     max_lat          double precision NOT NULL,
     h3_resolution    smallint NOT NULL,
-    h3_cells         text[] NOT NULL,         -- compacted, dilated cover (services/aoi/domain/h3index.py)
+    h3_cells         text[] NOT NULL,         -- compacted, dilated cover (shared/geo/h3index.py)
     idempotency_key  text,
     request_hash     text,
     created_at       timestamptz NOT NULL DEFAULT clock_timestamp()
