@@ -1,8 +1,8 @@
-"""Composition of the checkout service."""
+"""Composition of the checkout service: its routes, its two consumers (the saga's replies, production
+status reports), the deadline scan and the renewal pass, and what its outbox publishes."""
 from pathlib import Path
 
 from services.checkout import api, consumers, usecases
-from services.checkout.handlers import renewals
 from services.checkout.settings import CheckoutSettings
 from shared.contracts.cart import CloseCart, FreezeCart, ReleaseCart
 from shared.contracts.checkout import (
@@ -30,12 +30,11 @@ def spec(settings: CheckoutSettings | None = None) -> ServiceSpec:
         routers=[api.router],
         consumers=[
             ConsumerSpec("saga", ("cart.cart.events", "tiling.coverage.events", "pricing.quote.events"),
-                         usecases.effects),
-            ConsumerSpec("production", ("partner.order.events",), consumers.effects),
+                         consumers.saga_effects),
+            ConsumerSpec("production", ("partner.order.events",), consumers.production_effects),
         ],
-        background=[usecases.expire_steps, renewals.renewal_job],
+        background=[usecases.expire_steps, usecases.renewal_job],
         publishes=(CheckoutRequested, CheckoutCompleted, CheckoutFailed, OrderPlaced, OrderStatusChanged,
                    OrderCanceled, OrderRenewed, RenewalFailed, RenewalStopped, FreezeCart, ReleaseCart, CloseCart,
-                   ReserveCoverage,
-                   ReleaseCoverage, CommitCoverage, PriceCheckout),
+                   ReserveCoverage, ReleaseCoverage, CommitCoverage, PriceCheckout),
     )

@@ -1,52 +1,64 @@
-"""Production status reports from partners and the pipeline (partner.order.events)."""
+"""Kafka effects of the checkout service: each decodes its message and calls a use case, inside the
+inbox transaction (the connection it is given), so the effect, its outbox messages and the inbox row
+commit together.
+
+- ``saga`` (``cart.cart.events``, ``tiling.coverage.events``, ``pricing.quote.events``): the replies
+  of the checkout saga and of renewals; a reply is accepted only in the step that waits for it.
+- ``production`` (``partner.order.events``): status reports from production and partners; one that
+  can never apply (unknown order, sender not allowed, illegal transition) is dead-lettered with the reason.
+"""
 from __future__ import annotations
 
-import uuid
+import asyncpg
 
-from services.checkout import store
-from services.checkout.domain.orders import IllegalOrderTransition, OrderStatus, parse_status, transition
-from shared.contracts.checkout import OrderStatusChanged
+from services.checkout import usecases
+from services.checkout.domain.orders import ReportRefused
+from shared.contracts.cart import CartFreezeRejected, CartFrozen
+from shared.contracts.coverage import CoverageRejected, CoverageReserved
 from shared.contracts.partner import ProductionStatusReported
-from shared.inbox import Incoming, Reject
+from shared.contracts.pricing import CheckoutPriced, PricingRejected
+from shared.inbox import Effect, Incoming, Reject
 from shared.service import Runtime
 
 
-def _order_uuid(text: str) -> uuid.UUID | None:
-    """The order's primary key, or None for a text that cannot name an order.
+def saga_effects(rt: Runtime) -> dict[str, Effect]:
+    """The saga's replies, for checkouts and renewals alike (a renewal's carry its `Renewal`)."""
 
-    Only the canonical spelling counts: reports are keyed by the order id, and another spelling of
-    the same UUID could land on another partition and overtake the order's earlier reports.
-    """
-    try:
-        value = uuid.UUID(text)
-    except ValueError:
-        return None
-    return value if str(value) == text else None
+    async def on_cart_frozen(conn: asyncpg.Connection, inc: Incoming) -> None:
+        await usecases.cart_frozen(rt, conn, inc.message_as(CartFrozen))
+
+    async def on_cart_freeze_rejected(conn: asyncpg.Connection, inc: Incoming) -> None:
+        await usecases.cart_freeze_rejected(rt, conn, inc.message_as(CartFreezeRejected))
+
+    async def on_coverage_reserved(conn: asyncpg.Connection, inc: Incoming) -> None:
+        await usecases.coverage_reserved(rt, conn, inc.message_as(CoverageReserved))
+
+    async def on_coverage_rejected(conn: asyncpg.Connection, inc: Incoming) -> None:
+        await usecases.coverage_rejected(rt, conn, inc.message_as(CoverageRejected))
+
+    async def on_checkout_priced(conn: asyncpg.Connection, inc: Incoming) -> None:
+        await usecases.checkout_priced(rt, conn, inc.message_as(CheckoutPriced))
+
+    async def on_pricing_rejected(conn: asyncpg.Connection, inc: Incoming) -> None:
+        await usecases.pricing_rejected(rt, conn, inc.message_as(PricingRejected))
+
+    return {
+        CartFrozen.TYPE: on_cart_frozen,
+        CartFreezeRejected.TYPE: on_cart_freeze_rejected,
+        CoverageReserved.TYPE: on_coverage_reserved,
+        CoverageRejected.TYPE: on_coverage_rejected,
+        CheckoutPriced.TYPE: on_checkout_priced,
+        PricingRejected.TYPE: on_pricing_rejected,
+    }
 
 
-def effects(rt: Runtime):
-    settings = rt.settings
+def production_effects(rt: Runtime) -> dict[str, Effect]:
+    """Production status reports; the sender is the envelope's source."""
 
-    async def on_status(conn, inc: Incoming) -> None:
-        m = inc.message_as(ProductionStatusReported)
-        source = inc.envelope.source
-        order_id = _order_uuid(m.order_id)
-        order = None
-        if order_id is not None:
-            order = await conn.fetchrow("SELECT * FROM orders WHERE id = $1 FOR UPDATE", order_id)
-        if order is None:
-            raise Reject(f"unknown order {m.order_id}")
-        if source != settings.production_source and order["account_id"] not in settings.partners.get(source, []):
-            raise Reject(f"sender {source} may not act for account {order['account_id']}")
+    async def on_status(conn: asyncpg.Connection, inc: Incoming) -> None:
         try:
-            current = OrderStatus(order["status"])
-            target = transition(current, parse_status(m.status), recurring=order["recurring"])
-        except IllegalOrderTransition as exc:
-            raise Reject(f"order {m.order_id}: {exc}") from None
-        await conn.execute("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1", order["id"], str(target))
-        await store.add_history(conn, order["id"], str(current), str(target), source, m.detail, at=m.reported_at)
-        await rt.outbox.add(conn, OrderStatusChanged(order_id=m.order_id, account_id=order["account_id"],
-                                                     from_status=current, to_status=target, reported_at=m.reported_at,
-                                                     detail=m.detail, source=source))
+            await usecases.report_status(rt, conn, inc.message_as(ProductionStatusReported), inc.envelope.source)
+        except ReportRefused as exc:
+            raise Reject(str(exc)) from None
 
     return {ProductionStatusReported.TYPE: on_status}

@@ -1,8 +1,19 @@
-"""The order aggregate's state machine (docs/domain.md, Cart, checkout and orders): one table of legal transitions."""
+"""The order aggregate (docs/domain.md, Cart, checkout and orders): its state machine (one table of
+legal transitions), the cancel decision, the order a priced checkout item becomes, and the order id a
+status report names."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import Any
+
+import shapely
+from shapely.geometry import shape
+
+from shared.contracts.pricing import PricedItem
+from shared.geo.h3index import aoi_cells
 
 
 class OrderStatus(StrEnum):
@@ -85,3 +96,57 @@ def cancel_decision(status: OrderStatus, *, recurring: bool, renewal_stopped: bo
     if renewal_stopped:
         return CancelDecision("refused", "the next renewal is already stopped")
     return CancelDecision("stop_renewal")
+
+
+class ReportRefused(ValueError):
+    """A production status report that can never be applied (unknown order, sender not allowed, or an
+    illegal transition); the message says which."""
+
+
+def order_uuid(text: str) -> uuid.UUID | None:
+    """The order's primary key, or None for a text that cannot name an order.
+
+    Only the canonical spelling counts: reports are keyed by the order id, and another spelling of
+    the same UUID could land on another partition and overtake the order's earlier reports.
+    """
+    try:
+        value = uuid.UUID(text)
+    except ValueError:
+        return None
+    return value if str(value) == text else None
+
+
+def build_order(checkout_id: uuid.UUID, account_id: str, item: dict[str, Any], priced: PricedItem,
+                status: OrderStatus) -> dict[str, Any]:
+    """The order row one priced snapshot item of a checkout becomes (its id derived from both, so a
+    redelivered reply places the same order); the footprint's bbox and H3 cells feed the overlay."""
+    payload = item["item"]
+    footprint = item.get("footprint")
+    bbox, cells = None, []
+    if footprint:
+        geom = shape(footprint)
+        if not geom.is_empty:
+            bbox = list(shapely.bounds(geom))
+            cells = aoi_cells(geom)
+    return {
+        "id": uuid.uuid5(checkout_id, item["item_id"]),
+        "account_id": account_id,
+        "checkout_id": str(checkout_id),
+        "item_id": item["item_id"],
+        "item": payload,
+        "mode": item["mode"],
+        "model": payload["model"],
+        "constellations": list(payload["constellations"]),
+        "status": str(status),
+        "recurring": payload.get("to") is None,
+        "from_date": date.fromisoformat(payload["from"]),
+        "to_date": date.fromisoformat(payload["to"]) if payload.get("to") else None,
+        "amount": priced.amount_due,
+        "price": {"lines": priced.lines, "image_dates": [d.isoformat() for d in priced.image_dates]},
+        "spend": [s.model_dump(mode="json") for s in priced.spend],
+        "parts": item.get("parts", []),
+        "cells": item.get("cells", []),
+        "footprint": footprint,
+        "bbox": bbox,
+        "h3_cells": cells,
+    }

@@ -1,7 +1,7 @@
-"""The order overlay (the account's orders in a map viewport), bounded so that it cannot starve the
-saga that shares the process: every filter runs in SQL, at most ``limit`` candidate rows are read
-per request (newest first, keyset cursor), and the exact test is one vectorised shapely call on
-footprints parsed by GEOS from their stored text, which is also what the response carries.
+"""The order overlay's pure rules (the account's orders in a map viewport), bounded so that it cannot
+starve the saga that shares the process: every filter runs in SQL, at most ``limit`` candidate rows
+are read per request (newest first, keyset cursor), and the exact test is one vectorised shapely call
+on footprints parsed by GEOS from their stored text, which is also what the response carries.
 
 The H3 pre-filter needs every resolution-6 cell of the viewport: about 1,300 for 2 x 2 degrees,
 but 166,000 for 20 x 20 (~1.4 s of CPU to list, and a query array as large). Above
@@ -13,14 +13,15 @@ from __future__ import annotations
 import base64
 import math
 import uuid
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
-import orjson
 import shapely
+from shapely.geometry.base import BaseGeometry
 
-from services.checkout import store
 from shared.geo.h3index import query_cells, viewport_geometry
 from shared.problems import Problem
 
@@ -28,8 +29,10 @@ MAX_SQUARE_DEGREES = 400.0  # a continent; beyond that the map shows no single o
 H3_MAX_SQUARE_DEGREES = 4.0  # ~1,300 cells at resolution 6: a few ms to list
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
 
+BBox = tuple[float, float, float, float]
 
-def parse_viewport(bbox: str) -> tuple[float, float, float, float]:
+
+def parse_viewport(bbox: str) -> BBox:
     """``minLon,minLat,maxLon,maxLat``; minLon > maxLon crosses the antimeridian."""
     try:
         west, south, east, north = (float(v) for v in bbox.split(","))
@@ -49,7 +52,7 @@ def square_degrees(west: float, south: float, east: float, north: float) -> floa
     return width * (north - south)
 
 
-def encode_cursor(row: Any) -> str:
+def encode_cursor(row: Mapping[str, Any]) -> str:
     raw = f"{row['created_at'].isoformat()}|{row['id']}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -66,28 +69,35 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
                       errors=[{"field": "cursor", "message": "a next_cursor from an earlier page"}]) from None
 
 
-async def overlay(pool: Any, account: str, bbox: str, *, model: str | None, statuses: list[str] | None,
-                  date_from: date | None, date_to: date | None, date_match: str, limit: int,
-                  cursor: str | None) -> dict[str, Any]:
-    """One page: the orders among the next ``limit`` candidates (newest first) whose footprint meets
-    the viewport. A page may hold fewer than ``limit`` orders; ``next_cursor`` is null at the end."""
+@dataclass(frozen=True)
+class Viewport:
+    """A checked viewport: its bounds, its geometry, and the H3 cells that pre-filter it (None: the
+    bbox columns do, the viewport being too large to list its cells)."""
+
+    bbox: BBox
+    geometry: BaseGeometry
+    cells: list[str] | None
+
+    @property
+    def prefilter(self) -> str:
+        return "h3" if self.cells is not None else "bbox"
+
+
+def viewport(bbox: str) -> Viewport:
+    """The viewport of a ``bbox`` query parameter; a 422 for one that is malformed or too large."""
     west, south, east, north = parse_viewport(bbox)
     area = square_degrees(west, south, east, north)
     if area > MAX_SQUARE_DEGREES:
         raise Problem(422, "viewport_too_large", f"the viewport spans {area:,.0f} square degrees, more than "
                                                  f"{MAX_SQUARE_DEGREES:,.0f}; zoom in",
                       limit=MAX_SQUARE_DEGREES, actual=area)
-    after = decode_cursor(cursor)
     view = viewport_geometry(west, south, east, north)
-    cells = query_cells(view) if area <= H3_MAX_SQUARE_DEGREES else None
-    rows = await store.overlay_candidates(pool, account, cells=cells, bbox=(west, south, east, north),
-                                          model=model, statuses=statuses, date_from=date_from, date_to=date_to,
-                                          within=date_match == "within", limit=limit, after=after)
-    hits = np.zeros(len(rows), dtype=bool)
-    if rows:
-        footprints = shapely.from_geojson(np.array([r["footprint"] for r in rows], dtype=object), on_invalid="ignore")
-        hits = shapely.intersects(footprints, view)
-    orders = [{**store.order_summary(r), "footprint": orjson.Fragment(r["footprint"])}
-              for r, hit in zip(rows, hits, strict=True) if hit]
-    return {"orders": orders, "next_cursor": encode_cursor(rows[-1]) if len(rows) == limit else None,
-            "prefilter": "h3" if cells is not None else "bbox"}
+    return Viewport((west, south, east, north), view, query_cells(view) if area <= H3_MAX_SQUARE_DEGREES else None)
+
+
+def meets(footprints: Sequence[str], view: BaseGeometry) -> list[bool]:
+    """Whether each footprint (GeoJSON text) meets the viewport, in one vectorised test."""
+    if not footprints:
+        return []
+    shapes = shapely.from_geojson(np.array(list(footprints), dtype=object), on_invalid="ignore")
+    return [bool(hit) for hit in shapely.intersects(shapes, view)]
