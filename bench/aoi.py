@@ -38,7 +38,7 @@ from pyproj import Geod  # noqa: E402
 from shared.auth import mint  # noqa: E402
 from shared.geo import Limits, import_aoi, import_geometry  # noqa: E402
 
-DSN = os.environ.get("DATABASE_URL", "postgresql://tessera:tessera@127.0.0.1:55432/tessera")
+DSN = os.environ.get("DATABASE_URL", "postgresql://tessera:tessera@127.0.0.1:25432/tessera")
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 PORT = int(os.environ.get("AOI_BENCH_PORT", "18951"))
 GEOD = Geod(ellps="WGS84")

@@ -31,7 +31,7 @@ from shared.outbox import Outbox, OutboxRelay  # noqa: E402
 from shared.topics import ensure_topics  # noqa: E402
 from tests.support.contracts import ProbeEvent  # noqa: E402
 
-DSN = os.environ.get("DATABASE_URL", "postgresql://tessera:tessera@127.0.0.1:55432/tessera")
+DSN = os.environ.get("DATABASE_URL", "postgresql://tessera:tessera@127.0.0.1:25432/tessera")
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 
 

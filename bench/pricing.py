@@ -37,7 +37,7 @@ from services.pricing.domain.resolve import _cell, _selections, grid_cells  # no
 from shared.grid import CellId, is_whole  # noqa: E402
 from shared.vocabulary import _UUIDS, OrderItem, _canonical_guids  # noqa: E402
 
-DSN = os.environ.get("DATABASE_URL", "postgresql://tessera:tessera@127.0.0.1:55432/tessera")
+DSN = os.environ.get("DATABASE_URL", "postgresql://tessera:tessera@127.0.0.1:25432/tessera")
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 
 

@@ -5,7 +5,9 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TESSERA_LOCAL="${TESSERA_LOCAL:-$REPO_ROOT/.local}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
-PG_PORT="${PG_PORT:-55432}"
+# below the kernel's ephemeral range (32768+): a client retrying while the server restarts could
+# otherwise be given the server's own port as its source port and keep the server from binding it
+PG_PORT="${PG_PORT:-25432}"
 PG_USER="${PG_USER:-tessera}"
 PG_PASSWORD="${PG_PASSWORD:-tessera}"
 PG_DB="${PG_DB:-tessera}"

@@ -93,7 +93,7 @@ start() {
   port_open "$PG_PORT" && die "port $PG_PORT is taken by another process; set PG_PORT or DATABASE_URL"
   init_cluster  # the server reaches $DATA: see pg_home
   log "starting PostgreSQL ($(basename "$(dirname "$BINDIR")")) on 127.0.0.1:$PG_PORT"
-  as_owner "$BINDIR/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 start >/dev/null \
+  as_owner "$BINDIR/pg_ctl" -D "$DATA" -l "$LOGFILE" -o "-p $PG_PORT" -w -t 60 start >/dev/null \
     || { tail -20 "$LOGFILE" >&2; die "PostgreSQL did not start (log: $LOGFILE)"; }
   if ! as_owner "$BINDIR/psql" -h "$DATA" -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc \
        "SELECT 1 FROM pg_database WHERE datname='$PG_DB'" | grep -q 1; then

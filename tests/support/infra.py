@@ -52,7 +52,7 @@ def broker_is_ours() -> bool:
 def database_is_ours() -> bool:
     """True when Postgres was started by deploy/local (so a test may stop and restart it)."""
     return subprocess.run([str(LOCAL / "postgres.sh"), "status"], capture_output=True).returncode == 0 and \
-        f":{os.environ.get('PG_PORT', '55432')}/" in os.environ.get("DATABASE_URL", "")
+        f":{os.environ.get('PG_PORT', '25432')}/" in os.environ.get("DATABASE_URL", "")
 
 
 def record_figures(figures: dict) -> None:
