@@ -1,27 +1,26 @@
 """Pricing's HTTP queries to its peers (docs/architecture.md, How services talk: only where an
-interactive answer is needed), both made as the caller (their token):
+interactive answer is needed), through the shared clients (shared/peers.py), made as the caller
+(their token):
 
-- AOI: ``GET {aoi_url}/v1/aois/{id}`` through ``shared.peers.AoiClient`` -> the stored AOI's parts
-  (labelled "Polygon N" by the client). An unknown AOI is a 422 naming the field, an unreachable
-  AOI service a 503: the estimate cannot be made without the areas.
-- Tiling: ``POST {tiling_url}/v1/coverage/preview`` -> the (cell, date) pairs the account already
-  owns. Optional: within ``dedup_timeout_seconds`` or not at all (the estimate then prices every
-  pair and says so).
+- AOI: ``AoiClient.get`` (``GET {aoi_url}/v1/aois/{id}``) -> the stored AOI's parts (labelled
+  "Polygon N" by the client). An unknown AOI is a 422 naming the field, an unreachable AOI service a
+  503: the estimate cannot be made without the areas.
+- Tiling: ``TilingClient.coverage_preview`` (``POST {tiling_url}/v1/coverage/preview``) -> the
+  (cell, date) pairs the account already owns. Optional: within ``dedup_timeout_seconds`` or not at
+  all (the estimate then prices every pair and says so).
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
-from uuid import UUID
 
 import httpx
 
 from services.pricing.domain import PolygonPart, PricedCell
 from services.pricing.settings import PricingSettings
-from shared.peers import AoiClient
+from shared.peers import AoiClient, TilingClient
+from shared.problems import Problem
 from shared.vocabulary import OrderItem
 
 log = logging.getLogger("tessera.pricing.peers")
@@ -38,43 +37,20 @@ async def stored_aoi_parts(
 
 async def owned_pairs(
     http: httpx.AsyncClient,
-    tiling_url: str,
+    settings: PricingSettings,
     payload: OrderItem,
     cells: Sequence[PricedCell],
     dates: list[date],
     authorization: str | None,
-    timeout: float,
 ) -> tuple[dict[str, frozenset[date]] | None, list[str]]:
-    """Ask tiling which (cell, date) pairs the caller's account already owns.
-
-    Request ``POST {tiling_url}/v1/coverage/preview``::
-
-        {"model": "Stratus2", "constellations": ["Sentinel1", ...],
-         "cells": ["<guid>", ...], "dates": ["2025-04-01", ...]}
-
-    Response ``{"owned": [{"guid": "<guid>", "dates": ["2025-04-01", ...]}, ...], "warnings": [..]}``
-    (``warnings`` optional). Returns ``(None, [])`` when tiling does not answer in ``timeout`` or
-    answers something unusable.
-    """
-    body: dict[str, Any] = {
-        "model": payload.model.value,
-        "constellations": [c.value for c in payload.constellations],
-        "cells": [c.key for c in cells],
-        "dates": [d.isoformat() for d in dates],
-    }
-    headers = {"Authorization": authorization} if authorization else {}
-    url = f"{tiling_url.rstrip('/')}/v1/coverage/preview"
+    """Which (cell, date) pairs of the item the caller's account already owns, and tiling's warnings;
+    ``(None, [])`` when tiling does not answer within ``dedup_timeout_seconds`` or answers anything
+    but a usable preview."""
+    tiling = TilingClient(http, settings.tiling_url, settings.dedup_timeout_seconds)
     try:
-        response = await asyncio.wait_for(http.post(url, json=body, headers=headers, timeout=timeout), timeout)
-        response.raise_for_status()
-        data = response.json()
-        wanted = set(dates)
-        owned: dict[str, frozenset[date]] = {}
-        for entry in data.get("owned", []):
-            guid = str(UUID(str(entry["guid"])))
-            owned[guid] = frozenset(d for d in (date.fromisoformat(x) for x in entry["dates"]) if d in wanted)
-        warnings = [str(w if not isinstance(w, dict) else w.get("message", w)) for w in data.get("warnings", [])]
-        return owned, warnings
-    except (TimeoutError, httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        log.warning("coverage preview unavailable: %r", exc)
+        preview = await tiling.coverage_preview(payload.model.value, [c.value for c in payload.constellations],
+                                                [c.key for c in cells], dates, authorization)
+    except Problem as exc:
+        log.warning("coverage preview unavailable: %s", exc.detail)
         return None, []
+    return dict(preview.owned), list(preview.warnings)

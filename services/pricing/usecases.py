@@ -129,8 +129,7 @@ async def resolve_estimate_item(
         warnings: list[str] = []
         if payload.tile_deduplication:
             dates = charge_dates(payload, checkout_day, include_next_month=include_next_month)
-            owned, warnings = await peers.owned_pairs(http, settings.tiling_url, payload, cells, dates, authorization,
-                                                      settings.dedup_timeout_seconds)
+            owned, warnings = await peers.owned_pairs(http, settings, payload, cells, dates, authorization)
             if owned is None:
                 resolved_dedup = "unavailable"
                 warnings = ["tile deduplication is unavailable (the tiling service did not answer in time); "

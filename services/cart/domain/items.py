@@ -21,8 +21,8 @@ from shared.contracts.common import Cell, ItemSnapshot, Part
 from shared.problems import Problem
 from shared.vocabulary import StoredOrderItem
 
-if TYPE_CHECKING:  # only its type: shared.peers speaks HTTP, and the domain stays without I/O
-    from shared.peers import StoredAoi
+if TYPE_CHECKING:  # only their types: shared.peers speaks HTTP, and the domain stays without I/O
+    from shared.peers import ResolvedSelection, StoredAoi
 
 ESTIMATE_ONLY = ("wkt", "geojson", "simulated_spend")
 AOI_KEYS = ("aoi_id", "tile_guids", "minitile_guids")
@@ -150,10 +150,6 @@ def _plain(geojson: Any) -> Any:
     return json.loads(json.dumps(geojson)) if geojson is not None else None
 
 
-class FactsError(ValueError):
-    """A peer's answer lacks what the cart must keep."""
-
-
 def polygon_facts(aoi: StoredAoi) -> dict[str, Any]:
     """Facts of a stored AOI, as ``shared.peers.AoiClient`` read it: its labelled parts, totals, geometry."""
     parts = []
@@ -165,26 +161,18 @@ def polygon_facts(aoi: StoredAoi) -> dict[str, Any]:
     return {"aoi_id": aoi.aoi_id, "parts": parts, "totals": aoi.totals, "footprint": _plain(aoi.geometry)}
 
 
-def grid_facts(body: dict[str, Any]) -> dict[str, Any]:
-    """Facts of a grid selection from the tiling service's ``POST /v1/tiles/resolve`` body.
-    The footprint is left to ``union_footprint`` (shapely; callers run it off the event loop)."""
+def grid_facts(selection: ResolvedSelection) -> dict[str, Any]:
+    """Facts of a grid selection, as ``shared.peers.TilingClient`` resolved it: its cells (guid, level,
+    area_km2 and, when tiling named them, code, zone, epsg) and warnings. The footprint is left to
+    ``union_footprint`` (shapely; callers run it off the event loop)."""
     cells = []
-    for level, key in (("tile", "tiles"), ("minitile", "minitiles")):
-        listed = body.get(key) or []
-        if not isinstance(listed, list):
-            raise FactsError(f"the tiling service's '{key}' is not a list")
-        for cell in listed:
-            if not isinstance(cell, dict) or "guid" not in cell or "area_km2" not in cell:
-                raise FactsError(f"a resolved {level} lacks its guid or area_km2")
-            entry = {"guid": str(cell["guid"]), "level": level, "area_km2": km2(cell["area_km2"])}
-            for extra in ("code", "zone", "epsg"):
-                if cell.get(extra) is not None:
-                    entry[extra] = cell[extra]
-            cells.append(entry)
-    if not cells:
-        raise FactsError("the tiling service resolved the selection to no cells")
-    warnings = body.get("warnings") or []
-    return {"cells": cells, "warnings": list(warnings), "footprint": None}
+    for cell in selection.cells:
+        entry: dict[str, Any] = {"guid": cell.guid, "level": cell.level, "area_km2": km2(cell.area_km2)}
+        for extra in ("code", "zone", "epsg"):
+            if getattr(cell, extra) is not None:
+                entry[extra] = getattr(cell, extra)
+        cells.append(entry)
+    return {"cells": cells, "warnings": list(selection.warnings), "footprint": None}
 
 
 def union_footprint(footprints: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from services.cart.domain import (
-    FactsError,
     canonical_keys,
     grid_facts,
     kept_payload,
@@ -22,7 +21,7 @@ from services.cart.domain import (
     with_resolved_selection,
 )
 from shared.contracts.common import ItemSnapshot
-from shared.peers import parse_stored_aoi
+from shared.peers import parse_resolved_selection, parse_stored_aoi
 from shared.problems import Problem
 from shared.vocabulary import StoredOrderItem
 
@@ -120,12 +119,13 @@ def test_grid_facts_levels_from_the_lists():
             "minitiles": [{"guid": MINI, "code": "33N-C0012-R0107-M137", "zone": "33N", "epsg": 32633,
                            "area_km2": 10.24, "footprint": None}],
             "warnings": ["a warning"]}
-    facts = grid_facts(body)
+    facts = grid_facts(parse_resolved_selection(body))
     assert [(c["guid"], c["level"], c["area_km2"]) for c in facts["cells"]] == [
         (TILE, "tile", "2621.44"), (MINI, "minitile", "10.24")]
+    assert facts["cells"][0]["code"] == "33N-C0012-R0107" and "footprint" not in facts["cells"][0]
     assert facts["warnings"] == ["a warning"]
-    with pytest.raises(FactsError):
-        grid_facts({"tiles": [], "minitiles": []})
+    with pytest.raises(ValueError, match="no cells"):  # never facts without a cell
+        parse_resolved_selection({"tiles": [], "minitiles": []})
 
 
 def test_union_footprint_merges_adjacent_squares():
