@@ -4,16 +4,25 @@ LOCAL := deploy/local
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint setup infra python stop status unit integration e2e bench
+.PHONY: run test lint setup infra python web stop status unit integration e2e bench
 
-## make run: install what is missing, start Kafka, Postgres and the five services, print their URLs.
-run: setup
+## make run: install what is missing, build the dashboard, start Kafka, Postgres, the five services and
+## the edge (nginx, one origin), give the demo account credit, print the dashboard's signed-in URL first.
+run: setup web
 	@$(LOCAL)/services.sh start
+	@$(LOCAL)/edge.sh start
+	@echo
+	@$(PY) $(LOCAL)/demo.py "$$($(LOCAL)/edge.sh url)"
+	@echo
+	@echo "Tessera is running:"
+	@echo "  edge      $$($(LOCAL)/edge.sh url)   (dashboard, API docs /docs, /openapi.json, every /v1 route)"
+	@$(LOCAL)/services.sh urls
+	@echo "Stop everything: make stop"
 
 ## make test: lint first (fails fast, before any set-up), then the same set-up and the whole suite
 ## (unit, integration, e2e) against the real broker and DB.
 test: lint
-	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory setup web
 	@$(LOCAL)/services.sh stop
 	@$(LOCAL)/test.sh
 
@@ -27,11 +36,17 @@ setup: python infra
 python:
 	@$(LOCAL)/python.sh
 
+## the dashboard (web/dist), served by the edge; rebuilt only when its sources or the API changed
+web: python
+	@if [ -f web/package.json ]; then $(LOCAL)/web.sh build; \
+	 else echo "web/package.json is missing: no dashboard to build (the edge serves the API alone)"; fi
+
 infra: python
 	@if [ -z "$$KAFKA_BOOTSTRAP_SERVERS" ]; then $(LOCAL)/kafka.sh start; fi
 	@$(LOCAL)/postgres.sh start
 
 stop:
+	@$(LOCAL)/edge.sh stop
 	@$(LOCAL)/services.sh stop
 	@$(LOCAL)/kafka.sh stop
 	@$(LOCAL)/postgres.sh stop
@@ -40,6 +55,7 @@ status:
 	@$(LOCAL)/kafka.sh status || true
 	@$(LOCAL)/postgres.sh status || true
 	@$(LOCAL)/services.sh status
+	@$(LOCAL)/edge.sh status || true
 
 unit: python
 	@$(PY) -m pytest -q tests/unit

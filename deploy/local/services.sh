@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # The five Tessera services as background processes (logs and pids in $TESSERA_LOCAL/run).
-# Usage: deploy/local/services.sh start|stop|status
+# Usage: deploy/local/services.sh start|stop|status|urls
 # start first stops whatever an earlier `make run` left, so the code running is always this checkout's.
+# Ports: <SERVICE>_PORT (AOI_PORT 8101 ... CHECKOUT_PORT 8105); each service is told its peers' ports.
 source "$(dirname "$0")/common.sh"
 RUN="$TESSERA_LOCAL/run"
 PY="$REPO_ROOT/.venv/bin/python"
-SERVICES=(aoi:8101 tiling:8102 pricing:8103 cart:8104 checkout:8105)
+AOI_PORT="${AOI_PORT:-8101}" TILING_PORT="${TILING_PORT:-8102}" PRICING_PORT="${PRICING_PORT:-8103}"
+CART_PORT="${CART_PORT:-8104}" CHECKOUT_PORT="${CHECKOUT_PORT:-8105}"
+SERVICES=(aoi:$AOI_PORT tiling:$TILING_PORT pricing:$PRICING_PORT cart:$CART_PORT checkout:$CHECKOUT_PORT)
+# where a service reaches its peers over HTTP (an explicit <SERVICE>_<PEER>_URL wins)
+export TILING_AOI_URL="${TILING_AOI_URL:-http://127.0.0.1:$AOI_PORT}"
+export PRICING_AOI_URL="${PRICING_AOI_URL:-http://127.0.0.1:$AOI_PORT}"
+export PRICING_TILING_URL="${PRICING_TILING_URL:-http://127.0.0.1:$TILING_PORT}"
+export CART_AOI_URL="${CART_AOI_URL:-http://127.0.0.1:$AOI_PORT}"
+export CART_TILING_URL="${CART_TILING_URL:-http://127.0.0.1:$TILING_PORT}"
+export CART_PRICING_URL="${CART_PRICING_URL:-http://127.0.0.1:$PRICING_PORT}"
 mkdir -p "$RUN"
 export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
@@ -42,15 +52,15 @@ start() {
     done
     [ -n "$ok" ] || { tail -30 "$RUN/$name.log" >&2; die "$name did not become ready (log: $RUN/$name.log)"; }
   done
-  echo
-  echo "Tessera is running:"
+}
+
+urls() {
   for entry in "${SERVICES[@]}"; do
     printf '  %-9s http://127.0.0.1:%s   (OpenAPI /docs, AsyncAPI /asyncapi, log %s)\n' "${entry%%:*}" "${entry##*:}" "$RUN/${entry%%:*}.log"
   done
   echo "  kafka     $KAFKA_BOOTSTRAP_SERVERS"
   echo "  postgres  $DATABASE_URL"
   echo "A token for local use: .venv/bin/python -m shared.auth mint --account demo"
-  echo "Stop everything: make stop"
 }
 
 status() {
@@ -61,6 +71,6 @@ status() {
 }
 
 case "${1:-}" in
-  start) start ;; stop) stop ;; status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  start) start ;; stop) stop ;; status) status ;; urls) urls ;;
+  *) echo "usage: $0 start|stop|status|urls" >&2; exit 2 ;;
 esac
