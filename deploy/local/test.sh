@@ -7,6 +7,7 @@ export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT
 export DATABASE_URL="${DATABASE_URL:-$("$REPO_ROOT/deploy/local/postgres.sh" url)}"
 echo "Testing against Kafka $("$REPO_ROOT/deploy/local/kafka.sh" version) at $KAFKA_BOOTSTRAP_SERVERS and $DATABASE_URL"
 cd "$REPO_ROOT"
+"$REPO_ROOT/deploy/local/browser.sh"  # the dashboard's tests drive Debian's Chromium (tests/browser)
 set +e
 "$REPO_ROOT/.venv/bin/python" -m pytest -p no:cacheprovider "${@:-tests}" -ra
 rc=$?
