@@ -10,6 +10,9 @@
 
 The response is stored in the same transaction as the change it reports, so a crash cannot leave a
 change without its replayable answer, nor an answer without its change.
+
+Routes take the key through `optional_key` or `required_key` (FastAPI dependencies), which check it
+with `key_of` and document the header, with these semantics, in the operation's OpenAPI.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-from fastapi import Request, Response
+from fastapi import Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from shared.problems import Problem
@@ -44,6 +47,37 @@ def key_of(request: Request, *, required: bool = False) -> str | None:
         raise Problem(422, "invalid_idempotency_key",
                       f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters",
                       errors=[{"field": HEADER, "message": "empty, too long or not printable"}])
+    return key
+
+
+_SEMANTICS = (f"1 to {MAX_KEY_LENGTH} printable characters, any unique string per attempt (a UUID). Retrying with "
+              "the same key (per account) and the same request (method, path, body) replays the first response "
+              "with the header `Idempotent-Replayed: true`, without running the change again; the same key with "
+              "another request is a 422 `idempotency_key_reused`. A request refused with a 4xx or 5xx leaves no "
+              "trace, so its key may be used again. Keys are forgotten some time after first use (a day by "
+              "default).")
+
+
+_OPTIONAL = f"Optional: makes a retry harmless. {_SEMANTICS}"
+# declared optional even where it is required: a missing key is then our own 422 (idempotency_key_required,
+# saying what to send), not FastAPI's generic validation error
+_REQUIRED = f"Required on this operation (without it: 422 `idempotency_key_required`). {_SEMANTICS}"
+
+
+async def optional_key(
+    request: Request, idempotency_key: str | None = Header(None, alias=HEADER, description=_OPTIONAL),
+) -> str | None:
+    """The request's Idempotency-Key, checked by `key_of`; None without one."""
+    # the parameter only documents the header; key_of reads it, the same way for every route
+    return key_of(request)
+
+
+async def required_key(
+    request: Request, idempotency_key: str | None = Header(None, alias=HEADER, description=_REQUIRED),
+) -> str:
+    """The request's Idempotency-Key, checked by `key_of`; a 422 without one."""
+    key = key_of(request, required=True)
+    assert key is not None
     return key
 
 

@@ -155,9 +155,9 @@ def _query_plan(intersects: Any, bbox: Any, settings: AoiSettings) -> QueryPlan:
 
 
 @router.post("", status_code=201)
-async def create_aoi(request: Request, principal: Principal = Depends(authenticated)) -> Response:
+async def create_aoi(request: Request, principal: Principal = Depends(authenticated),
+                     key: str | None = Depends(idempotency.optional_key)) -> Response:
     """Import, validate and store an AOI; emits AoiRegistered through the outbox."""
-    key = idempotency.key_of(request)
     got = await read_upload(request, _settings(request))
     fingerprint = idempotency.fingerprint(request, got.identity()) if key is not None else ""
     try:

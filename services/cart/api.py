@@ -46,9 +46,8 @@ async def _json_body(request: Request, *, required: bool = True) -> Any:
                                              "JSON object") from None
 
 
-def _caller(request: Request, principal: Principal, body: Any = None) -> usecases.Caller:
+def _caller(request: Request, principal: Principal, key: str | None, body: Any = None) -> usecases.Caller:
     """The caller of a use case: account, Authorization and, for a mutation, its Idempotency-Key."""
-    key = idempotency.key_of(request)
     return usecases.Caller(principal.account, request.headers.get("authorization"), key,
                            idempotency.fingerprint(request, body) if key is not None else "")
 
@@ -59,13 +58,14 @@ def _rt(request: Request) -> Runtime:
 
 
 @router.post("", status_code=201)
-async def create_cart(request: Request, principal: Principal = Depends(current_principal)) -> Response:
+async def create_cart(request: Request, principal: Principal = Depends(current_principal),
+                      key: str | None = Depends(idempotency.optional_key)) -> Response:
     """A new, empty, open cart of the caller's account."""
     body = await _json_body(request, required=False)
     if body is not None and not isinstance(body, dict):
         raise Problem(422, "validation_error", "body: send a JSON object (or nothing)",
                       errors=[{"field": "body", "message": "send a JSON object (or nothing)"}])
-    return await usecases.create_cart(_rt(request), _caller(request, principal, body))
+    return await usecases.create_cart(_rt(request), _caller(request, principal, key, body))
 
 
 @router.get("")
@@ -84,25 +84,28 @@ async def get_cart(cart_id: str, request: Request,
 
 
 @router.post("/{cart_id}/items", status_code=201)
-async def add_item(cart_id: str, request: Request, principal: Principal = Depends(current_principal)) -> Response:
+async def add_item(cart_id: str, request: Request, principal: Principal = Depends(current_principal),
+                   key: str | None = Depends(idempotency.optional_key)) -> Response:
     """Add one item: an order-item payload (``aoi_id`` or a grid selection, plus its configuration)."""
     body = await _json_body(request)
-    return await usecases.add_item(_rt(request), _caller(request, principal, body), cart_id, body)
+    return await usecases.add_item(_rt(request), _caller(request, principal, key, body), cart_id, body)
 
 
 @router.patch("/{cart_id}/items/{item_id}")
 async def update_item(cart_id: str, item_id: str, request: Request,
-                      principal: Principal = Depends(current_principal)) -> Response:
+                      principal: Principal = Depends(current_principal),
+                      key: str | None = Depends(idempotency.optional_key)) -> Response:
     """Change one item: a JSON merge patch of its payload (aliases accepted; ``null`` removes a field).
     When the AOI (``aoi_id`` or the grid selection) changes, its facts are read again."""
     body = await _json_body(request)
     if not isinstance(body, dict):
         raise Problem(422, "validation_error", "body: send a JSON object (a merge patch of the item)",
                       errors=[{"field": "body", "message": "send a JSON object (a merge patch of the item)"}])
-    return await usecases.update_item(_rt(request), _caller(request, principal, body), cart_id, item_id, body)
+    return await usecases.update_item(_rt(request), _caller(request, principal, key, body), cart_id, item_id, body)
 
 
 @router.delete("/{cart_id}/items/{item_id}", status_code=204)
 async def remove_item(cart_id: str, item_id: str, request: Request,
-                      principal: Principal = Depends(current_principal)) -> Response:
-    return await usecases.remove_item(_rt(request), _caller(request, principal), cart_id, item_id)
+                      principal: Principal = Depends(current_principal),
+                      key: str | None = Depends(idempotency.optional_key)) -> Response:
+    return await usecases.remove_item(_rt(request), _caller(request, principal, key), cart_id, item_id)

@@ -1,9 +1,10 @@
 """HTTP routes of the checkout service: checkouts, credits and account settings, orders, the order
 overlay, cancellation, renewals. Each parses its request, calls a use case and answers with it.
 
-``POST /v1/checkouts`` needs an Idempotency-Key (``shared.idempotency``): the same key (per account)
-with the same request replays the first 202 answer (header ``Idempotent-Replayed: true``); with
-another request it is a 422 ``idempotency_key_reused``.
+``POST /v1/checkouts`` needs an Idempotency-Key, an admin's top-up (``POST /v1/accounts/{account}/credits``)
+takes one (``shared.idempotency``, per the caller's account): the same key with the same request replays
+the first answer (header ``Idempotent-Replayed: true``); with another request it is a 422
+``idempotency_key_reused``.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 
@@ -37,15 +38,6 @@ class CheckoutRequest(BaseModel):
     accepted_total: Amount = Field(description=f"the total the customer saw and accepted; {AMOUNT_RULE}")
 
 
-def check_key(idempotency_key: str | None) -> None:
-    """A top-up's Idempotency-Key (the reference of its ledger row) is at most as long as any other key."""
-    most = idempotency.MAX_KEY_LENGTH
-    if idempotency_key and len(idempotency_key) > most:
-        raise Problem(422, "invalid_idempotency_key", f"Idempotency-Key is {len(idempotency_key):,} characters long; "
-                                                      f"send at most {most}",
-                      errors=[{"field": "Idempotency-Key", "message": f"at most {most} characters"}])
-
-
 def rt_of(request: Request) -> Runtime:
     rt: Runtime = request.app.state.rt
     return rt
@@ -53,10 +45,9 @@ def rt_of(request: Request) -> Runtime:
 
 @router.post("/v1/checkouts", status_code=202)
 async def create_checkout(body: CheckoutRequest, request: Request,
-                          principal: Principal = Depends(current_principal)) -> Response:
+                          principal: Principal = Depends(current_principal),
+                          key: str = Depends(idempotency.required_key)) -> Response:
     """Start a checkout of a cart at the accepted total; poll the returned URL for the outcome."""
-    key = idempotency.key_of(request, required=True)
-    assert key is not None
     # the same request whatever the spelling of the total ("10.5" and "10.50")
     fingerprint = idempotency.fingerprint(request, {"cart_id": body.cart_id,
                                                     "accepted_total": f"{body.accepted_total:.2f}"})
@@ -87,13 +78,13 @@ class AccountSettings(BaseModel):
 
 
 @router.post("/v1/accounts/{account}/credits")
-async def top_up(account: str, body: TopUp, request: Request,
-                 idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-                 _: Principal = Depends(require_admin)) -> dict[str, Any]:
+async def top_up(account: str, body: TopUp, request: Request, admin: Principal = Depends(require_admin),
+                 key: str | None = Depends(idempotency.optional_key)) -> Response:
     """Admin: add prepaid credit to an account (an Idempotency-Key makes a retry harmless)."""
     path_id(account, "account")
-    check_key(idempotency_key)
-    return await usecases.top_up(rt_of(request), account, body.amount, idempotency_key)
+    # the same top-up whatever the spelling of the amount ("10.5" and "10.50")
+    fingerprint = idempotency.fingerprint(request, {"amount": f"{body.amount:.2f}"}) if key is not None else ""
+    return await usecases.top_up(rt_of(request), admin.account, account, body.amount, key, fingerprint)
 
 
 @router.patch("/v1/accounts/{account}")

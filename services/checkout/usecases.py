@@ -2,8 +2,8 @@
 its background jobs (app): start a checkout, credits and account settings, order reads, cancellation,
 the checkout saga's steps and deadlines, production status reports, and monthly renewals.
 
-HTTP use cases open their own transaction; ``POST /v1/checkouts`` runs under the request's
-Idempotency-Key (``shared.idempotency``), its 202 answer kept in the same transaction as the checkout.
+HTTP use cases open their own transaction; ``POST /v1/checkouts`` and a top-up run under the request's
+Idempotency-Key (``shared.idempotency``), their answer kept in the same transaction as their change.
 
 Saga effects run inside the inbox transaction (the connection they are given): the checkout row is
 locked, its state changes and the next command (or the compensations) go to the outbox together. Each
@@ -133,16 +133,28 @@ async def account(rt: Runtime, account: str) -> dict[str, Any]:
         return await _account(conn, account)
 
 
-async def top_up(rt: Runtime, account: str, amount: Decimal, key: str | None) -> dict[str, Any]:
-    """Add prepaid credit; a key posts it once (the ledger's (kind, ref) is unique)."""
-    async with rt.pool.acquire() as conn, conn.transaction():
+async def top_up(rt: Runtime, caller: str, account: str, amount: Decimal, key: str | None,
+                 fingerprint: str) -> Response:
+    """Add prepaid credit. Under the admin's Idempotency-Key (per the admin's account, as every key) a
+    retry replays the first answer; the key is also the ledger row's reference, so a top-up is found
+    by it (a generated one without a key)."""
+
+    async def apply(conn: asyncpg.Connection) -> idempotency.Outcome:
         row = await store.lock_account(conn, account)
         if row["balance"] + amount >= MAX_AMOUNT:
             raise Problem(409, "balance_limit", f"account {account} holds {format_amount(row['balance'])} EUR; adding "
                                                 f"{format_amount(amount)} would reach the most a balance may hold "
                                                 f"({MAX_AMOUNT:,} EUR)", field="amount")
-        await store.post_credit(conn, account, amount, "topup", key or f"topup-{uuid.uuid4()}")
-        return await _account(conn, account)
+        if not await store.post_credit(conn, account, amount, "topup", key or f"topup-{uuid.uuid4()}"):
+            # the ledger outlives the key's replay (purged after its retention, or sent by another admin
+            # account): posting it again would credit twice, answering as if posted would be a lie
+            raise Problem(422, "idempotency_key_reused",
+                          f"Idempotency-Key {key!r} already names a top-up of account {account} (its ledger "
+                          "reference); send a new key for a new top-up",
+                          errors=[{"field": "Idempotency-Key", "message": "already names a top-up of this account"}])
+        return 200, await _account(conn, account), {}
+
+    return await idempotency.run(rt.pool, caller, key, fingerprint, apply)
 
 
 async def update_account(rt: Runtime, account: str, overdraft_limit: Decimal | None,
