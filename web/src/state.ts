@@ -9,6 +9,9 @@ export interface GridCell {
   guid: string;
   kind: "tile" | "minitile";
   zone?: string | number | null;
+  /** Readable code, e.g. 33N-C0012-R0107 (tile) or 33N-C0012-R0107-M137 (minitile). */
+  code?: string;
+  /** A minitile's tile, by code. */
   parent?: string | null;
   areaKm2?: number;
   geometry: GeoJSON.Geometry;
@@ -21,6 +24,7 @@ export interface AoiRef {
   areaKm2?: number;
   billableKm2?: number;
   parts?: number;
+  geometry?: GeoJSON.Geometry;
 }
 
 export interface Draft {

@@ -4,6 +4,7 @@ import type { Ctx } from "../main";
 import * as store from "../state";
 import { mountPolygon } from "./polygon";
 import { mountGrid } from "./grid";
+import { mountOverlay } from "./overlay";
 
 export function mountOrderData(pane: HTMLElement, ctx: Ctx): void {
   pane.innerHTML = `
@@ -18,7 +19,9 @@ export function mountOrderData(pane: HTMLElement, ctx: Ctx): void {
       <p><strong>Tiles / Minitiles</strong>: select grid cells — a lower cost per km², with minitiles for finer fits.</p>
     </details>
     <div class="mode-body" data-body="polygon"></div>
-    <div class="mode-body" data-body="grid"></div>`;
+    <div class="mode-body" data-body="grid"></div>
+    <section class="overlay" aria-label="Existing orders overlay"></section>`;
+  mountOverlay(pane.querySelector<HTMLElement>(".overlay")!, ctx);
   const poly = mountPolygon(pane.querySelector<HTMLElement>('[data-body="polygon"]')!, ctx);
   const grid = mountGrid(pane.querySelector<HTMLElement>('[data-body="grid"]')!, ctx);
   const render = () => {
