@@ -23,12 +23,15 @@ class Principal:
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: bytes, issuer: str) -> None:
-        self.key, self.issuer = public_key_pem, issuer
+    """Checks RS256 bearer tokens of one issuer; with an `audience`, tokens must name it in `aud` (an
+    OpenID Connect provider's access tokens carry one), without one a token naming any audience is refused."""
+
+    def __init__(self, public_key_pem: bytes, issuer: str, audience: str | None = None) -> None:
+        self.key, self.issuer, self.audience = public_key_pem, issuer, audience
 
     @classmethod
-    def from_file(cls, path: Path, issuer: str) -> TokenVerifier:
-        return cls(Path(path).read_bytes(), issuer)
+    def from_file(cls, path: Path, issuer: str, audience: str | None = None) -> TokenVerifier:
+        return cls(Path(path).read_bytes(), issuer, audience)
 
     def verify(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.lower().startswith("bearer "):
@@ -37,7 +40,7 @@ class TokenVerifier:
                           "(mint one locally: python -m shared.auth mint --account <id>)")
         token = authorization.split(" ", 1)[1].strip()
         try:
-            claims = jwt.decode(token, self.key, algorithms=["RS256"], issuer=self.issuer,
+            claims = jwt.decode(token, self.key, algorithms=["RS256"], issuer=self.issuer, audience=self.audience,
                                 options={"require": ["exp", "sub"]})
         except jwt.ExpiredSignatureError:
             raise Problem(401, "token_expired", "the bearer token has expired; get a new one") from None
@@ -67,10 +70,13 @@ async def require_admin(request: Request) -> Principal:
 
 
 def mint(account: str, *, admin: bool = False, ttl: int = 12 * 3600, issuer: str = "tessera-dev",
-         private_key_file: Path = DEV_KEYS / "jwt_dev_private.pem") -> str:
+         private_key_file: Path = DEV_KEYS / "jwt_dev_private.pem", audience: str | None = None) -> str:
     """A token signed with the local development key (tests and local use only)."""
     now = int(time.time())
-    claims = {"sub": account, "account": account, "admin": admin, "iss": issuer, "iat": now, "exp": now + ttl}
+    claims: dict[str, object] = {"sub": account, "account": account, "admin": admin, "iss": issuer, "iat": now,
+                                 "exp": now + ttl}
+    if audience is not None:
+        claims["aud"] = audience
     return jwt.encode(claims, Path(private_key_file).read_bytes(), algorithm="RS256")
 
 

@@ -207,7 +207,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
             await pool.close()
 
     app = create_app(spec.name, lifespan=lifespan, cors_origins=s.cors_origins, readiness=readiness)
-    app.state.verifier = TokenVerifier.from_file(s.jwt_public_key_file, s.jwt_issuer)
+    app.state.verifier = TokenVerifier.from_file(s.jwt_public_key_file, s.jwt_issuer, s.jwt_audience)
 
     @app.get("/asyncapi", include_in_schema=False)
     async def asyncapi() -> Any:

@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("JWT_PUBLIC_KEY_FILE"),
     )
     jwt_issuer: str = Field(default="tessera-dev", validation_alias=AliasChoices("JWT_ISSUER"))
+    # an OpenID Connect provider's access tokens name their audience (the API's client id or URL)
+    jwt_audience: str | None = Field(default=None, validation_alias=AliasChoices("JWT_AUDIENCE"))
     db_pool_min: int = 1
     db_pool_max: int = 10
     topic_partitions: int = Field(default=6, validation_alias=AliasChoices("TOPIC_PARTITIONS"))
