@@ -61,6 +61,12 @@ W_REPAIRED = "repaired"
 W_DISSOLVED = "dissolved"
 W_ANTIMERIDIAN_SPLIT = "antimeridian_split"
 W_BELOW_MINIMUM_AREA = "below_minimum_area"
+W_LINEARISED = "linearised_curves"  # arcs turned into chords (the tolerance is in the message)
+W_CLOSED_RING = "closed_ring"  # a KML ring that did not repeat its first position
+W_SNAPPED = "snapped_coordinates"  # float noise a hair beyond ±180 / ±90 moved onto the limit
+W_WRAPPED = "wrapped_longitudes"  # a web map's 170 ... 190 brought back into -180 ... 180
+W_LAYER_SKIPPED = "layer_skipped"  # one layer of a multi-layer file unreadable or not polygonal
+W_DROPPED_FAILING = "dropped_failing_parts"  # drop_failing=true removed the parts that broke a rule
 
 WARNING_CODES: tuple[str, ...] = (
     W_DROPPED_NON_POLYGON,
@@ -70,15 +76,25 @@ WARNING_CODES: tuple[str, ...] = (
     W_DISSOLVED,
     W_ANTIMERIDIAN_SPLIT,
     W_BELOW_MINIMUM_AREA,
+    W_LINEARISED,
+    W_CLOSED_RING,
+    W_SNAPPED,
+    W_WRAPPED,
+    W_LAYER_SKIPPED,
+    W_DROPPED_FAILING,
 )
 
 
 class AoiError(Exception):
     """A refused AOI: ``code`` (stable), ``status`` (413 or 422), a ``message`` a person can act
-    on (which part, which coordinate, which limit, what to do) and optional ``where`` details."""
+    on (which part, which coordinate, which limit, what to do) and optional ``where`` details.
+
+    ``code``, ``message`` and ``where`` name the first problem found; ``report`` (set by
+    :func:`shared.geo.aoi.import_aoi`) lists every part with its facts and every violation of
+    every part, so a client can mark all of them at once."""
 
     def __init__(self, code: str, message: str, *, where: dict[str, Any] | None = None,
-                 status: int | None = None) -> None:
+                 status: int | None = None, report: dict[str, Any] | None = None) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"unknown AOI error code {code!r}")
         super().__init__(message)
@@ -86,10 +102,15 @@ class AoiError(Exception):
         self.message = message
         self.status = status if status is not None else _STATUS.get(code, 422)
         self.where = dict(where or {})
+        self.report = report
 
     # pickled whole (an import in a worker process refuses with it)
-    def __reduce__(self) -> tuple[Any, tuple[str, str, dict[str, Any], int]]:
-        return _rebuild, (self.code, self.message, self.where, self.status)
+    def __reduce__(self) -> tuple[Any, tuple[str, str, dict[str, Any], int, dict[str, Any] | None]]:
+        return _rebuild, (self.code, self.message, self.where, self.status, self.report)
+
+    def violation(self) -> dict[str, Any]:
+        """This refusal as one entry of a report's violation list."""
+        return {"code": self.code, "message": self.message, "where": dict(self.where)}
 
     def to_problem(self) -> dict[str, Any]:
         """RFC 9457 problem-details body (the HTTP layer may add ``instance``)."""
@@ -102,14 +123,17 @@ class AoiError(Exception):
         }
         if self.where:
             problem["where"] = self.where
+        if self.report is not None:
+            problem["report"] = self.report
         return problem
 
     def __repr__(self) -> str:
         return f"AoiError({self.code!r}, {self.message!r})"
 
 
-def _rebuild(code: str, message: str, where: dict[str, Any], status: int) -> AoiError:
-    return AoiError(code, message, where=where, status=status)
+def _rebuild(code: str, message: str, where: dict[str, Any], status: int,
+             report: dict[str, Any] | None = None) -> AoiError:
+    return AoiError(code, message, where=where, status=status, report=report)
 
 
 def warning(code: str, message: str, **details: Any) -> dict[str, Any]:

@@ -24,9 +24,39 @@ def ring_area_m2(coords: np.ndarray) -> float:
     return abs(area)
 
 
+# A part 180° wide or more has edges the geodesic formula cannot take as they are (the edge
+# from -180 to 180 along a parallel has length zero): it is measured in quarters of the globe,
+# each edge densified to 1° of arc, which follows the drawn lon/lat edges closely.
+_WIDE_DEGREES = 180.0
+_QUARTERS = [shapely.box(-180.0 + 90.0 * k, -90.0, -90.0 + 90.0 * k, 90.0) for k in range(8)]
+
+
+def _wide_area_m2(geom: BaseGeometry) -> float:
+    minx = geom.bounds[0]
+    shift = -360.0 * math.floor((minx + 180.0) / 360.0)
+    g = shapely.transform(geom, lambda xy: xy + [shift, 0.0]) if shift else geom
+    total = 0.0
+    for k, quarter in enumerate(_QUARTERS):
+        piece = shapely.intersection(g, quarter)
+        if piece.is_empty:
+            continue
+        piece = shapely.segmentize(piece, 1.0)
+        if k >= 4:  # the second turn (unwrapped parts reach up to 540)
+            piece = shapely.transform(piece, lambda xy: xy - [360.0, 0.0])
+        total += _narrow_area_m2(piece)
+    return total
+
+
 def geodesic_area_m2(geom: BaseGeometry) -> float:
     """Geodesic area of a Polygon/MultiPolygon, holes excluded, independent of ring
     orientation and start point."""
+    minx, _, maxx, _ = geom.bounds if not geom.is_empty else (0.0, 0.0, 0.0, 0.0)
+    if maxx - minx >= _WIDE_DEGREES:
+        return _wide_area_m2(geom)
+    return _narrow_area_m2(geom)
+
+
+def _narrow_area_m2(geom: BaseGeometry) -> float:
     total = 0.0
     polys = shapely.get_parts(geom)
     for poly in polys:
@@ -67,6 +97,8 @@ def bbox_area_m2(bounds: tuple[float, float, float, float]) -> float:
     """Geodesic area of the bounding box polygon (its four corners), the reference of the
     fill ratio; a lon/lat rectangle therefore has a fill ratio of exactly 1."""
     minx, miny, maxx, maxy = bounds
+    if maxx - minx >= _WIDE_DEGREES:
+        return _wide_area_m2(shapely.box(minx, miny, maxx, maxy))
     lons = np.array([minx, maxx, maxx, minx, minx])
     lats = np.array([miny, miny, maxy, maxy, miny])
     return ring_area_m2(np.column_stack([lons, lats]))

@@ -8,6 +8,7 @@ only where a part needs special treatment (an antimeridian crossing), never per 
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import TypeVar
 
@@ -84,7 +85,10 @@ def crossing_mask(parts: np.ndarray) -> np.ndarray:
     coords, cidx = shapely.get_coordinates(rings, return_index=True)
     if len(coords) < 2:
         return np.zeros(len(parts), dtype=bool)
-    jump = (np.abs(np.diff(coords[:, 0])) > 180.0) & (cidx[1:] == cidx[:-1])
+    # an edge from -180 to 180 runs along the antimeridian itself (a plate carrée box drawn
+    # round the whole globe), it does not jump across it
+    on_seam = (np.abs(coords[:-1, 0]) == 180.0) & (np.abs(coords[1:, 0]) == 180.0)
+    jump = (np.abs(np.diff(coords[:, 0])) > 180.0) & (cidx[1:] == cidx[:-1]) & ~on_seam
     mask = np.zeros(len(parts), dtype=bool)
     if jump.any():
         ring_hit = cidx[1:][jump]
@@ -128,6 +132,87 @@ def _shift_x(geom: shapely.Geometry, dx: float) -> shapely.Geometry:
 
 
 
+SNAP_DEGREES = 1e-9  # float noise past ±180 / ±90 (reprojection round-trips) is snapped onto it
+
+
+def snap_limits(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates at most SNAP_DEGREES past ±180 longitude or ±90 latitude moved onto the limit
+    (``180.00000000000006`` is 180). Returns ``(parts, snapped)`` with a mask of changed parts."""
+    coords, cidx = shapely.get_coordinates(parts, return_index=True)
+    over_x = np.abs(coords[:, 0]) - 180.0
+    over_y = np.abs(coords[:, 1]) - 90.0
+    hair = ((over_x > 0) & (over_x <= SNAP_DEGREES)) | ((over_y > 0) & (over_y <= SNAP_DEGREES))
+    snapped = np.zeros(len(parts), dtype=bool)
+    if not hair.any():
+        return parts, snapped
+    snapped[np.unique(cidx[hair])] = True
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        out = xy.copy()
+        for k, lim in ((0, 180.0), (1, 90.0)):
+            v = out[:, k]
+            near = (np.abs(v) > lim) & (np.abs(v) <= lim + SNAP_DEGREES)
+            v[near] = np.sign(v[near]) * lim
+        return out
+
+    out = parts.copy()
+    out[snapped] = shapely.transform(parts[snapped], fn)
+    return out, snapped
+
+
+def fold_longitudes(parts: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parts drawn on a web map that repeats the world (Leaflet gives 170 ... 190, or a whole
+    part at 370 ... 380) moved by whole turns of 360° so their west edge lies in -180 ... 180;
+    one that still reaches past 180 crosses the antimeridian in unwrapped form.
+
+    ``candidates`` are the parts out of ±180; a part is folded when it is continuous (no edge
+    jumps 180° or more), narrower than a full turn and within ±540. Returns ``(parts, folded)``.
+    """
+    bounds = shapely.bounds(parts)
+    fold = (candidates & (bounds[:, 0] >= -540.0) & (bounds[:, 2] <= 540.0)
+            & (bounds[:, 2] - bounds[:, 0] < 360.0) & ~crossing_mask(parts))
+    if not fold.any():
+        return parts, fold
+    out = parts.copy()
+    for i in np.flatnonzero(fold).tolist():
+        turns = math.floor((bounds[i, 0] + 180.0) / 360.0)
+        if turns:
+            out[i] = _shift_x(parts[i], -360.0 * turns)
+    return out, fold
+
+
+def close_round_pole(parts: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Polygons whose exterior ring runs once all the way round the globe (as drawn on a globe
+    around a pole: 0, 90, 180, -90, 0 at 75° N) closed through the pole they enclose, the one of
+    their own hemisphere, in unwrapped form (longitudes x0 ... x0 + 360). Without this such a
+    ring reads as a self-intersection, or collapses to nothing when repaired.
+
+    Returns ``(parts, pole)``: pole is +1 (North Pole), -1 (South Pole) or 0 per part."""
+    pole = np.zeros(len(parts), dtype=np.int8)
+    out = parts
+    for i in np.flatnonzero(candidates).tolist():
+        polys = list(shapely.get_parts(parts[i]))
+        changed = False
+        for k, poly in enumerate(polys):
+            ext = _unwrap_ring(shapely.get_coordinates(poly.exterior))
+            turn = ext[-1, 0] - ext[0, 0]
+            if abs(turn) < 180.0:
+                continue
+            lat = 90.0 if ext[:, 1].mean() >= 0 else -90.0
+            ring = np.vstack([ext[:-1], [[ext[-1, 0], ext[-1, 1]], [ext[-1, 0], lat],
+                                         [ext[0, 0], lat], ext[0]]])
+            if ring[:, 0].min() < -180.0:
+                ring[:, 0] += 360.0
+            polys[k] = shapely.Polygon(ring)
+            pole[i] = 1 if lat > 0 else -1
+            changed = True
+        if changed:
+            if out is parts:
+                out = parts.copy()
+            out[i] = polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+    return out, pole
+
+
 def unwrap(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Parts with longitudes made continuous where they cross the antimeridian.
 
@@ -167,6 +252,8 @@ def wrap_bounds(bounds: tuple[float, float, float, float]) -> list[float]:
     def w(x: float) -> float:
         return ((x + 180.0) % 360.0) - 180.0 if (x < -180.0 or x > 180.0) else x
 
+    if maxx - minx >= 360.0 - SNAP_DEGREES:  # all the way round (RFC 7946 §5.3)
+        return [-180.0, miny, 180.0, maxy]
     return [w(minx), miny, w(maxx), maxy]
 
 

@@ -13,16 +13,30 @@ absolute path is refused (no zip-slip, and no guessing what such an archive mean
 nested in archives (a zipped shapefile inside a .zip, a KMZ inside a .zip) are read, up to
 ``max_archive_depth`` levels, all drawing on one ``max_uncompressed_bytes`` budget for the
 whole upload, so nesting cannot multiply the allowance. GDAL only ever sees
-formats on an allow-list (GeoPackage, FlatGeobuf, GML, shapefile, MapInfo, FileGDB), never
-arbitrary bytes (a VRT could otherwise make it read local files).
+formats on an allow-list (GeoPackage, SpatiaLite, CSV, FlatGeobuf, GML, shapefile, MapInfo,
+FileGDB), never arbitrary bytes (a VRT could otherwise make it read local files); an SQLite
+database is opened by GDAL only after its schema was read with ``sqlite3`` and holds no virtual
+table whose module could reach outside the file (SpatiaLite's VirtualShape, VirtualText, ...).
+
+Curved geometries (WKT ``CURVEPOLYGON``/``MULTISURFACE``/``COMPOUNDCURVE``, curve layers of
+GeoPackage and GML) are linearised by GDAL with at most :data:`ARC_STEP_DEGREES` of arc per chord,
+and the import says so in a warning.
+
+A part the reader cannot build (an unclosed GeoJSON ring, a malformed feature) does not stop the
+reading: it is kept as an empty placeholder in :attr:`Layer.broken` so the report can list it
+next to every other part. A layer of a multi-layer file that cannot be read, or holds no
+polygons, is skipped and named in :attr:`Decoded.skipped`.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import math
 import os
 import re
+import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -41,9 +55,12 @@ from .errors import (
     EMPTY_INPUT,
     INCOMPLETE_SHAPEFILE,
     INVALID_RING,
+    NO_POLYGON,
     UNKNOWN_FORMAT,
     UNREADABLE,
     UNSAFE_ARCHIVE_PATH,
+    W_CLOSED_RING,
+    W_LINEARISED,
     W_MISSING_PRJ,
     XML_EXTERNAL_ENTITY,
     AoiError,
@@ -61,6 +78,8 @@ KMZ = "kmz"
 SHAPEFILE_ZIP = "shapefile_zip"
 ZIP = "zip"
 GPKG = "gpkg"
+SPATIALITE = "spatialite"
+CSV = "csv"
 FLATGEOBUF = "flatgeobuf"
 GML = "gml"
 
@@ -74,7 +93,9 @@ _GEOJSON_GEOMETRY_TYPES = {"point", "multipoint", "linestring", "multilinestring
                            "multipolygon", "geometrycollection"}
 # Members of an archive we read; anything else (styles, images, metadata) is ignored.
 _GDAL_EXTS = {".shp", ".gpkg", ".fgb", ".gml", ".tab", ".mif"}
-_TEXT_EXTS = {".geojson", ".json", ".wkt", ".txt", ".kml"}
+# read through read_aoi, which tells them apart by content (CSV text, SQLite magic)
+_SELF_EXTS = {".csv", ".sqlite", ".sqlite3", ".db", ".spatialite"}
+_TEXT_EXTS = {".geojson", ".json", ".wkt", ".txt", ".kml"} | _SELF_EXTS
 _ARCHIVE_EXTS = {".zip", ".kmz"}
 _SIDECAR_EXTS = {".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xsd", ".gfs",
                  ".dat", ".id", ".map", ".ind"}
@@ -93,13 +114,31 @@ class Limits:
     max_total_area_km2: float = 1_000_000.0
 
 
+# Arcs become chords spanning at most this many degrees of arc, so a chord strays from its arc by
+# at most r * (1 - cos(0.5°)), about 0.004 % of the arc's radius r (4 cm for a 1 km radius).
+ARC_STEP_DEGREES = 1.0
+_ARC_SAGITTA = 1.0 - math.cos(math.radians(ARC_STEP_DEGREES / 2))
+
+
+def linearised_warning(what: str) -> dict[str, Any]:
+    return warning(W_LINEARISED,
+                   f"{what} curved geometry (circular arcs); it was linearised with a chord at "
+                   f"most every {ARC_STEP_DEGREES:g}° of arc, within {_ARC_SAGITTA * 100:.4f} % "
+                   f"of each arc's radius of the true curve.",
+                   arc_step_degrees=ARC_STEP_DEGREES, max_deviation_of_radius=_ARC_SAGITTA)
+
+
 @dataclass
 class Layer:
-    """Geometries read from one source layer, in the CRS the source declares (None = WGS84)."""
+    """Geometries read from one source layer, in the CRS the source declares (None = WGS84).
+
+    ``broken`` maps a position in ``geometries`` (holding an empty placeholder) to the refusal of
+    a part the reader could not build."""
 
     geometries: list[BaseGeometry]
     crs: str | None = None
     name: str = ""
+    broken: dict[int, AoiError] = field(default_factory=dict)
 
 
 class _Budget:
@@ -127,6 +166,13 @@ class Decoded:
     format: str
     layers: list[Layer] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # layers left out: {"layer", "reason", "code"} (code: unreadable | no_polygon)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def absorb(self, other: Decoded) -> None:
+        self.layers.extend(other.layers)
+        self.warnings.extend(other.warnings)
+        self.skipped.extend(other.skipped)
 
 
 # ------------------------------------------------------------------------------------------
@@ -147,9 +193,9 @@ def read_aoi(data: bytes | str, *, filename: str | None = None, content_type: st
     if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _read_zip(raw, limits, _budget or _Budget(limits), _depth + 1)
     if raw.startswith(b"SQLite format 3\x00"):
-        return Decoded(GPKG, _read_gdal_bytes(raw, "GeoPackage", ext=".gpkg"))
+        return _read_sqlite(raw)
     if raw.startswith(b"fgb\x03"):
-        return Decoded(FLATGEOBUF, _read_gdal_bytes(raw, "FlatGeobuf", ext=".fgb"))
+        return _read_gdal_bytes(raw, FLATGEOBUF, "FlatGeobuf", ext=".fgb")
     if raw[:4] == b"\x00\x00\x27\x0a":
         raise AoiError(INCOMPLETE_SHAPEFILE,
                        "This is a bare shapefile (.shp) without its .shx, .dbf and .prj files; "
@@ -182,7 +228,8 @@ def _decode_text(raw: bytes) -> str:
 
 
 _UNKNOWN_HINT = ("The content is not a format we can read. Upload GeoJSON, WKT/EWKT, KML/KMZ, "
-                 "a zipped shapefile (all its files in one .zip), GeoPackage, GML or FlatGeobuf.")
+                 "a zipped shapefile (all its files in one .zip), GeoPackage, SpatiaLite, a zipped "
+                 "FileGDB, GML, FlatGeobuf or CSV with a WKT or GeoJSON column.")
 
 
 def _read_text(text: str, ext: str, content_type: str | None) -> Decoded:
@@ -198,6 +245,9 @@ def _read_text(text: str, ext: str, content_type: str | None) -> Decoded:
                        if ln.strip() and not ln.lstrip().startswith("#")), "")
     if _WKT_START.match(first_line):
         return _read_wkt_text(stripped)
+    sniffed = _csv_header(first_line)
+    if sniffed is not None:
+        return _read_csv(stripped, *sniffed)
     raise AoiError(UNKNOWN_FORMAT, _UNKNOWN_HINT)
 
 
@@ -235,14 +285,21 @@ def _ring_array(coords: Any, label: str) -> np.ndarray:
     return arr
 
 
-def build_polygon(rings: list[Any], label: str) -> shapely.Polygon:
+def build_polygon(rings: list[Any], label: str, closed: list[str] | None = None) -> shapely.Polygon:
     """A polygon from coordinate rings (exterior first); refuse NaN/Inf, too few points and
-    unclosed rings with the coordinate, instead of letting shapely silently close them."""
+    unclosed rings with the coordinate, instead of letting shapely silently close them.
+
+    With ``closed`` (KML, whose tolerant readers close rings) an unclosed ring is closed by
+    repeating its first position instead, and its name is appended to ``closed``."""
     arrays = [_ring_array(r, label) for r in rings]
     if not arrays:
         return shapely.Polygon()
     for i, arr in enumerate(arrays):
         which = "exterior ring" if i == 0 else f"hole {i}"
+        if closed is not None and len(arr) >= 3 and np.isfinite(arr).all() \
+                and not np.array_equal(arr[0], arr[-1]):
+            arr = arrays[i] = np.vstack([arr, arr[:1]])
+            closed.append(which)
         bad = ~np.isfinite(arr).all(axis=1)
         if bad.any():
             k = int(np.argmax(bad))
@@ -286,9 +343,9 @@ def _read_json(text: str) -> Decoded:
         decoded.format = JSON_WRAPPER
         return decoded
     counter = _PartCounter()
-    geoms: list[BaseGeometry] = []
-    _geojson_collect(doc, geoms, counter, depth=0)
-    return Decoded(fmt, [Layer(geoms, crs or _geojson_crs(doc))])
+    layer = Layer([], crs or _geojson_crs(doc))
+    _geojson_collect(doc, layer, counter, depth=0)
+    return Decoded(fmt, [layer])
 
 
 def _ci_get(d: dict[Any, Any], *names: str) -> Any:
@@ -342,7 +399,7 @@ def _geojson_crs(doc: Any) -> str | None:
     return None
 
 
-def _geojson_collect(obj: Any, out: list[BaseGeometry], counter: _PartCounter, depth: int) -> None:
+def _geojson_collect(obj: Any, out: Layer, counter: _PartCounter, depth: int) -> None:
     if depth > 32:
         raise AoiError(UNREADABLE, "The GeoJSON nests collections too deeply.")
     if obj is None:
@@ -373,7 +430,14 @@ def _geojson_collect(obj: Any, out: list[BaseGeometry], counter: _PartCounter, d
         coords = obj.get("coordinates")
         if coords is None:
             raise AoiError(UNREADABLE, f"A GeoJSON {obj.get('type')} has no 'coordinates'.")
-        out.append(_geojson_geometry(typ, coords, counter))
+        try:
+            out.geometries.append(_geojson_geometry(typ, coords, counter))
+        except AoiError as err:
+            if typ not in ("polygon", "multipolygon") or err.code not in (INVALID_RING, UNREADABLE):
+                raise
+            # one broken part: kept in place so the report lists it with every other part
+            out.broken[len(out.geometries)] = err
+            out.geometries.append(shapely.Polygon() if typ == "polygon" else shapely.MultiPolygon())
     else:
         raise AoiError(UNREADABLE, f"Unknown GeoJSON type {obj.get('type')!r}; expected a "
                                    f"geometry, Feature or FeatureCollection.")
@@ -422,6 +486,7 @@ def _read_wkt_text(text: str) -> Decoded:
             chunks[-1].append(ln)
     layers: dict[str | None, Layer] = {}
     fmt = WKT if len(chunks) == 1 else TXT
+    curved = False
     for i, chunk in enumerate(chunks, start=1):
         body = " ".join(chunk).strip().rstrip(";")
         m = _WKT_START.match(body)
@@ -435,9 +500,39 @@ def _read_wkt_text(text: str) -> Decoded:
             body = body[body.index(";") + 1:]
         if m.group("type").upper() not in _WKT_TYPES:
             raise AoiError(UNKNOWN_FORMAT, f"Unknown WKT geometry type {m.group('type')!r}.")
-        geom = _from_wkt(body, i if len(chunks) > 1 else None)
-        layers.setdefault(crs, Layer([], crs)).geometries.append(geom)
-    return Decoded(fmt, list(layers.values()))
+        layer = layers.setdefault(crs, Layer([], crs))
+        try:
+            geom = _from_wkt(body, i if len(chunks) > 1 else None)
+        except _Curved:
+            geom, curved = _linearise_wkt(body, i if len(chunks) > 1 else None), True
+        except AoiError as err:
+            if err.code != INVALID_RING:
+                raise
+            layer.broken[len(layer.geometries)] = err
+            geom = shapely.Polygon()
+        layer.geometries.append(geom)
+    decoded = Decoded(fmt, list(layers.values()))
+    if curved:
+        decoded.warnings.append(linearised_warning("The WKT holds"))
+    return decoded
+
+
+class _Curved(Exception):
+    """WKT with circular arcs, which GEOS does not parse: GDAL linearises it."""
+
+
+def _linearise_wkt(body: str, line: int | None) -> BaseGeometry:
+    """Curved WKT through GDAL's CSV reader (OGR parses and linearises every curve type)."""
+    text = 'WKT\n"' + body.replace('"', "") + '"\n'
+    decoded = _read_gdal_bytes(text.encode(), CSV, "The WKT", ".csv", _CSV_OPTIONS | {
+        "GEOM_POSSIBLE_NAMES": "WKT", "SEPARATOR": "COMMA"})
+    geoms = [g for layer in decoded.layers for g in layer.geometries]
+    if not geoms or any(layer.broken for layer in decoded.layers):
+        where = f"Line {line}: " if line else "WKT: "
+        raise AoiError(UNREADABLE, f"{where}the curved WKT could not be parsed; check brackets, "
+                                   f"commas and that each position is 'lon lat'.",
+                       where={"line": line} if line else {})
+    return geoms[0]
 
 
 def _from_wkt(body: str, line: int | None) -> BaseGeometry:
@@ -445,6 +540,8 @@ def _from_wkt(body: str, line: int | None) -> BaseGeometry:
         return shapely.from_wkt(body)
     except Exception as exc:  # GEOSException
         msg = str(exc)
+        if "nonlinear" in msg.lower() or "curve" in msg.lower():
+            raise _Curved() from None
         where = f"Line {line}: " if line else "WKT: "
         low = msg.lower()
         if "closed" in low or "number of points" in low or "must be 0 or >=" in low:
@@ -505,9 +602,12 @@ def _read_xml(raw: bytes, fmt_if_kml: str = KML) -> Decoded:
     name = _local(root.tag)
     ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
     if name == "kml" or "opengis.net/kml" in ns or "earth.google.com/kml" in ns:
-        return Decoded(fmt_if_kml, [Layer(_kml_geometries(root))])
+        return _read_kml(root, fmt_if_kml)
     if "gml" in ns or any("opengis.net/gml" in (el.tag or "") for el in _first_elements(root)):
-        return Decoded(GML, _read_gdal_bytes(raw, "GML", ext=".gml"))
+        decoded = _read_gdal_bytes(raw, GML, "GML", ext=".gml")
+        if _GML_CURVES.search(raw) and not any(w["code"] == W_LINEARISED for w in decoded.warnings):
+            decoded.warnings.append(linearised_warning("The GML holds"))
+        return decoded
     raise AoiError(UNKNOWN_FORMAT, f"XML with root element <{name}> is neither KML nor GML. "
                                    + _UNKNOWN_HINT)
 
@@ -520,28 +620,95 @@ def _first_elements(root: Element, n: int = 200) -> Iterator[Element]:
             yield el
 
 
+# GML curve segments (GDAL linearises them; the import says so)
+_GML_CURVES = re.compile(rb"<(?:[\w.-]+:)?(?:Arc|ArcString|ArcByBulge|ArcStringByBulge|"
+                         rb"ArcByCenterPoint|Circle|CircleByCenterPoint|CubicSpline|BSpline)\b")
 _KML_DROPPED = {"Point", "LineString", "LinearRing", "Track", "MultiTrack", "Model"}
+# KML features that are not areas: named in the report as skipped, never followed or fetched
+_KML_NOT_AREAS = {"GroundOverlay": "an image laid over the map",
+                  "PhotoOverlay": "a photo", "ScreenOverlay": "an image fixed to the screen",
+                  "NetworkLink": "a link to another file, which is never fetched"}
 
 
-def _kml_geometries(root: Element) -> list[BaseGeometry]:
+def _kml_name(el: Element) -> str:
+    for child in el:
+        if _local(child.tag) == "name":
+            return (child.text or "").strip()[:120]
+    return ""
+
+
+def _read_kml(root: Element, fmt: str) -> Decoded:
+    """Every Folder is a layer (as GDAL's KML driver has it); a layer whose coordinates cannot be
+    read is skipped and named, unless it is the only one."""
+    decoded = Decoded(fmt)
+    groups: dict[int, tuple[str, list[Element]]] = {}
+    _kml_group(root, (id(root), _kml_name(root) or "the document"), groups, decoded)
     counter = _PartCounter()
-    out: list[BaseGeometry] = []
-    placemarks = [el for el in root.iter() if _local(el.tag) == "Placemark"]
-    for pm in placemarks:
-        polys: list[list[Any]] = []
-        dropped = [0]
-        _kml_walk(pm, polys, dropped)
-        # Points/lines only need counting (they are dropped with a warning): empty markers.
-        out.extend(shapely.LineString() for _ in range(dropped[0]))
-        if not polys:
+    for name, placemarks in groups.values():
+        layer = Layer([], None, name)
+        before = counter.n
+        try:
+            for pm in placemarks:
+                _kml_placemark(pm, layer, counter, decoded.warnings)
+        except AoiError as err:
+            if len(groups) == 1 or err.code != UNREADABLE:
+                raise
+            counter.n = before
+            decoded.skipped.append({"layer": name, "code": UNREADABLE, "reason": err.message})
             continue
-        n = counter.next()
+        decoded.layers.append(layer)
+    return decoded
+
+
+def _kml_group(el: Element, current: tuple[int, str], groups: dict[int, tuple[str, list[Element]]],
+               decoded: Decoded) -> None:
+    for child in el:
+        name = _local(child.tag)
+        if name == "Placemark":
+            groups.setdefault(current[0], (current[1], []))[1].append(child)
+        elif name == "Folder":
+            label = _kml_name(child) or f"Folder {sum(1 for _ in groups) + 1}"
+            _kml_group(child, (id(child), label), groups, decoded)
+        elif name in _KML_NOT_AREAS:
+            label = _kml_name(child) or name
+            decoded.skipped.append({"layer": label, "code": NO_POLYGON,
+                                    "reason": f"{name} {label!r} is {_KML_NOT_AREAS[name]}, not an "
+                                              f"area"})
+        elif isinstance(child.tag, str):
+            _kml_group(child, current, groups, decoded)
+
+
+def _kml_placemark(pm: Element, layer: Layer, counter: _PartCounter,
+                   warnings: list[dict[str, Any]]) -> None:
+    polys: list[list[Any]] = []
+    dropped = [0]
+    _kml_walk(pm, polys, dropped)
+    # Points/lines only need counting (they are dropped with a warning): empty markers.
+    layer.geometries.extend(shapely.LineString() for _ in range(dropped[0]))
+    if not polys:
+        return
+    n = counter.next()
+    pname = _kml_name(pm) or f"Placemark {n}"
+    closed: list[str] = []
+    geom: BaseGeometry
+    try:
         if len(polys) == 1:
-            out.append(build_polygon(polys[0], f"Polygon {n}"))
+            geom = build_polygon(polys[0], f"Polygon {n}", closed)
         else:
-            out.append(shapely.MultiPolygon([build_polygon(p, f"MultiPolygon {n}")
-                                             for p in polys]))
-    return out
+            geom = shapely.MultiPolygon([build_polygon(p, f"MultiPolygon {n}", closed)
+                                         for p in polys])
+    except AoiError as err:
+        if err.code != INVALID_RING:
+            raise
+        err.where["placemark"] = pname
+        layer.broken[len(layer.geometries)] = err
+        geom = shapely.Polygon() if len(polys) == 1 else shapely.MultiPolygon()
+    layer.geometries.append(geom)
+    if closed:
+        warnings.append(warning(
+            W_CLOSED_RING, f"Placemark {pname!r}: its {' and '.join(closed)} did not end where it "
+                           f"started; closed by repeating the first position.",
+            placemark=pname, rings=closed))
 
 
 def _kml_walk(el: Element, polys: list[list[Any]], dropped: list[int]) -> None:
@@ -615,8 +782,12 @@ def _read_zip(raw: bytes, limits: Limits, budget: _Budget, depth: int) -> Decode
     infos = [i for i in infos
              if not (i.filename.startswith("__MACOSX/") or os.path.basename(i.filename)
                      .startswith("._"))]
+    # a FileGDB zipped from inside its folder: its tables sit in a folder not named .gdb
+    bare_gdbs = {os.path.dirname(i.filename) for i in infos
+                 if _ext(i.filename) == ".gdbtable" and ".gdb/" not in i.filename.lower()}
     wanted = [i for i in infos if _ext(i.filename) in _GDAL_EXTS | _TEXT_EXTS | _SIDECAR_EXTS
-              | _ARCHIVE_EXTS or ".gdb/" in i.filename.lower()]
+              | _ARCHIVE_EXTS or ".gdb/" in i.filename.lower()
+              or (os.path.dirname(i.filename) in bare_gdbs and _ext(i.filename) not in _TEXT_EXTS)]
     total = sum(i.file_size for i in wanted)
     if total > budget.left:
         raise budget.refuse(budget.limit - budget.left + total)
@@ -653,20 +824,20 @@ def _read_zip(raw: bytes, limits: Limits, budget: _Budget, depth: int) -> Decode
     gdal_main = [i for i in wanted if _ext(i.filename) in _GDAL_EXTS]
     gdbs = sorted({i.filename[:i.filename.lower().index(".gdb/") + 4] for i in wanted
                    if ".gdb/" in i.filename.lower()})
-    texts = [i for i in wanted if _ext(i.filename) in {".geojson", ".json", ".wkt", ".txt"}]
+    texts = [i for i in wanted if _ext(i.filename) in _TEXT_EXTS - {".kml"}
+             and os.path.dirname(i.filename) not in bare_gdbs]
     archives = [i for i in wanted if _ext(i.filename) in _ARCHIVE_EXTS]
     if kmls and not gdal_main and not gdbs and not archives:
         # KMZ: doc.kml at the root by convention, else every .kml found.
         decoded = Decoded(KMZ)
         for info in kmls:
-            sub = _read_xml(read_member(info))
-            decoded.layers.extend(sub.layers)
+            decoded.absorb(_read_xml(read_member(info)))
         return decoded
-    if not gdal_main and not gdbs and not texts and not archives and not kmls:
+    if not gdal_main and not gdbs and not texts and not archives and not kmls and not bare_gdbs:
         raise AoiError(EMPTY_INPUT if not infos else UNKNOWN_FORMAT,
                        "The archive holds no file we can read (.shp with its .shx/.dbf/.prj, "
-                       ".gpkg, .gml, .fgb, .kml, .geojson, .wkt).")
-    shp_only = all(_ext(i.filename) == ".shp" for i in gdal_main) and not gdbs
+                       ".gpkg, .gdb, .sqlite, .gml, .fgb, .kml, .geojson, .wkt, .csv).")
+    shp_only = all(_ext(i.filename) == ".shp" for i in gdal_main) and not gdbs and not bare_gdbs
     decoded = Decoded(SHAPEFILE_ZIP if gdal_main and shp_only and not texts and not archives
                       else ZIP)
     for info in texts + archives + (kmls if archives and not gdal_main and not gdbs else []):
@@ -678,9 +849,8 @@ def _read_zip(raw: bytes, limits: Limits, budget: _Budget, depth: int) -> Decode
         else:  # a text member may itself be an archive: same budget, one level deeper
             sub = read_aoi(member, filename=info.filename, limits=limits, _budget=budget,
                            _depth=depth)
-        decoded.layers.extend(sub.layers)
-        decoded.warnings.extend(sub.warnings)
-    if gdal_main or gdbs:
+        decoded.absorb(sub)
+    if gdal_main or gdbs or bare_gdbs:
         with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
             # Each archive folder becomes a numbered folder; file names are sanitised, so
             # sidecars stay next to their .shp and nothing escapes the temp dir.
@@ -690,7 +860,10 @@ def _read_zip(raw: bytes, limits: Limits, budget: _Budget, depth: int) -> Decode
                     continue
                 inner = info.filename
                 gdb_root = next((g for g in gdbs if inner.startswith(g + "/")), None)
-                if gdb_root is not None:
+                if os.path.dirname(inner) in bare_gdbs:
+                    key, rel = "gdb:" + os.path.dirname(inner), os.path.basename(inner)
+                    dirname = _folder(tmp, folders, key) + "/upload.gdb"
+                elif gdb_root is not None:
                     key, rel = gdb_root, os.path.basename(inner)
                     dirname = _folder(tmp, folders, key) + "/" + _safe(os.path.basename(gdb_root))
                 else:
@@ -702,16 +875,18 @@ def _read_zip(raw: bytes, limits: Limits, budget: _Budget, depth: int) -> Decode
             for info in gdal_main:
                 path = os.path.join(_folder(tmp, folders, os.path.dirname(info.filename)),
                                     _safe(os.path.basename(info.filename)))
-                layers = _read_gdal_path(path, info.filename)
+                decoded.absorb(_read_gdal_path(path, info.filename))
                 if _ext(info.filename) == ".shp" and not _has_sidecar(path, ".prj"):
                     decoded.warnings.append(warning(
                         W_MISSING_PRJ, f"{info.filename} has no .prj file; its coordinates "
                                        f"were read as WGS84 longitude/latitude.",
                         file=info.filename))
-                decoded.layers.extend(layers)
             for g in gdbs:
                 path = _folder(tmp, folders, g) + "/" + _safe(os.path.basename(g))
-                decoded.layers.extend(_read_gdal_path(path, g))
+                decoded.absorb(_read_gdal_path(path, g))
+            for d in sorted(bare_gdbs):
+                path = _folder(tmp, folders, "gdb:" + d) + "/upload.gdb"
+                decoded.absorb(_read_gdal_path(path, (d or "the archive") + " (FileGDB)"))
     return decoded
 
 
@@ -738,56 +913,210 @@ def _has_sidecar(shp_path: str, ext: str) -> bool:
 # GDAL via pyogrio (allow-listed formats only)
 
 
-def _read_gdal_bytes(raw: bytes, what: str, ext: str = "") -> list[Layer]:
-    if ext:
-        # Some drivers (GML) need a file name to recognise the content reliably.
-        with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
-            path = os.path.join(tmp, "upload" + ext)
-            with open(path, "wb") as fh:
-                fh.write(raw)
-            return _read_gdal_path(path, what)
-    return _read_gdal_source(raw, what)
-
-
-def _read_gdal_path(path: str, label: str) -> list[Layer]:
-    return _read_gdal_source(path, label)
+def _read_gdal_bytes(raw: bytes, fmt: str, what: str, ext: str,
+                     options: dict[str, str] | None = None) -> Decoded:
+    # Drivers recognise their content by the file name too (GML, CSV): a named temporary file.
+    with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
+        path = os.path.join(tmp, "upload" + ext)
+        with open(path, "wb") as fh:
+            fh.write(raw)
+        return _read_gdal_path(path, what, fmt, options)
 
 
 # GML may name remote schemas: never fetch them (no network access from an upload).
-_OPEN_OPTIONS = {"DOWNLOAD_SCHEMA": "NO"}
+_GML_OPTIONS = {"DOWNLOAD_SCHEMA": "NO"}
+_CSV_OPTIONS = {"KEEP_GEOM_COLUMNS": "NO", "AUTODETECT_TYPE": "NO"}
+_NOT_POLYGONAL = {"point", "multipoint", "linestring", "multilinestring", "circularstring",
+                  "compoundcurve", "multicurve", "curve", "linearring"}
+_CURVED = {"curvepolygon", "multisurface", "surface"}
 
 
-def _read_gdal_source(src: Any, label: str) -> list[Layer]:
+def _base_type(geom_type: str) -> str:
+    t = geom_type.lower().replace("3d ", "").strip()
+    for suffix in (" zm", " z", " m"):
+        t = t.removesuffix(suffix)
+    return t
+
+
+def _read_gdal_path(path: str, label: str, fmt: str = ZIP,
+                    options: dict[str, str] | None = None) -> Decoded:
+    """Every polygonal layer of a GDAL dataset. A layer of points or lines, or one GDAL cannot
+    read, is skipped and named (the file is refused only when nothing polygonal is left; a
+    single-layer file that cannot be read is refused with GDAL's reason)."""
     import pyogrio
     import pyogrio.raw
 
+    # arcs of curve geometries become chords every ARC_STEP_DEGREES (GDAL's default is 4°)
+    pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(ARC_STEP_DEGREES)})
+    decoded = Decoded(fmt)
     try:
-        layer_list = pyogrio.list_layers(src)
+        layer_list = pyogrio.list_layers(path)
     except Exception as exc:
         raise AoiError(UNREADABLE, f"{label} cannot be opened ({_short(exc)}).") from None
-    layers: list[Layer] = []
-    for name, geom_type in layer_list:
-        if geom_type is None:
-            continue  # attribute-only table
-        try:
-            opts = _OPEN_OPTIONS if str(src).lower().endswith(".gml") else {}
-            meta, _fids, wkb, _fields = pyogrio.raw.read(src, layer=name, columns=[],
-                                                         force_2d=True, **opts)
-        except Exception as exc:
-            raise AoiError(UNREADABLE, f"{label}, layer {name!r}, cannot be read "
-                                       f"({_short(exc)}).") from None
-        if wkb is None or len(wkb) == 0:
+    opts = dict(options or {})
+    if path.lower().endswith(".gml"):
+        opts |= _GML_OPTIONS
+    spatial = [(str(n), str(t)) for n, t in layer_list if t is not None]
+    curved = False
+    for name, geom_type in spatial:
+        base = _base_type(geom_type)
+        if base in _NOT_POLYGONAL:
+            decoded.skipped.append({"layer": name, "code": NO_POLYGON,
+                                    "reason": f"layer {name!r} of {label} holds {geom_type} "
+                                              f"features, not polygons"})
             continue
         try:
-            geoms = shapely.from_wkb(wkb, on_invalid="raise")
+            meta, _fids, wkb, _fields = pyogrio.raw.read(path, layer=name, columns=[],
+                                                         force_2d=True, **opts)
         except Exception as exc:
-            raise AoiError(INVALID_RING, f"{label}, layer {name!r}: a geometry is malformed "
-                                         f"({_short(exc)}); rings must be closed and have at "
-                                         f"least 4 positions.",
-                           where={"layer": name, "reason": "malformed"}) from None
-        crs = meta.get("crs")
-        layers.append(Layer([g for g in geoms if g is not None], crs or None, f"{label}:{name}"))
-    return layers
+            if len(spatial) == 1:
+                raise AoiError(UNREADABLE, f"{label}, layer {name!r}, cannot be read "
+                                           f"({_short(exc)}).") from None
+            decoded.skipped.append({"layer": name, "code": UNREADABLE,
+                                    "reason": f"layer {name!r} of {label} cannot be read "
+                                              f"({_short(exc)})"})
+            continue
+        curved = curved or base in _CURVED
+        layer = Layer([], meta.get("crs") or None, f"{label}:{name}")
+        if wkb is not None and len(wkb):
+            geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+            for k, (raw, g) in enumerate(zip(wkb, geoms, strict=True)):
+                if g is not None:
+                    layer.geometries.append(g)
+                elif raw is not None:  # bytes shapely refuses: an unclosed or too short ring
+                    layer.broken[len(layer.geometries)] = AoiError(
+                        INVALID_RING, f"{label}, layer {name!r}, feature {k + 1}: the geometry "
+                                      f"is malformed; rings must be closed and have at least 4 "
+                                      f"positions.",
+                        where={"layer": name, "feature": k + 1, "reason": "malformed"})
+                    layer.geometries.append(shapely.Polygon())
+        decoded.layers.append(layer)
+    if curved:
+        decoded.warnings.append(linearised_warning(f"{label} holds"))
+    return decoded
+
+
+# ------------------------------------------------------------------------------------------
+# SQLite: GeoPackage or SpatiaLite
+
+
+# Virtual-table modules that only index or derive from tables of the same database.
+_SAFE_VIRTUAL = {"rtree", "rtree_i32", "virtualspatialindex", "virtualelementary", "virtualknn",
+                 "virtualknn2", "virtualfdo", "virtualgpkg", "virtualbbox", "fts3", "fts4", "fts5"}
+_VIRTUAL = re.compile(r"create\s+virtual\s+table\s+.*?\busing\s+([\w]+)", re.I | re.S)
+
+
+def _read_sqlite(raw: bytes) -> Decoded:
+    """A GeoPackage (application id GPKG/GP1x or a gpkg_contents table) or a SpatiaLite / OGR
+    SQLite database. The schema is read with sqlite3 first: a virtual table on a module that
+    can read other files (VirtualShape, VirtualText, VirtualXL, ...) is refused before GDAL,
+    which has SpatiaLite loaded, could open it."""
+    with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
+        path = os.path.join(tmp, "upload.sqlite")
+        with open(path, "wb") as fh:
+            fh.write(raw)
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+            try:
+                rows = conn.execute("SELECT name, sql FROM sqlite_master").fetchall()
+                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            finally:
+                conn.close()
+        except (sqlite3.Error, OverflowError, ValueError) as exc:
+            raise AoiError(UNREADABLE, f"The SQLite database is damaged ({_short(exc)}).") \
+                from None
+        for name, sql in rows:
+            m = _VIRTUAL.search(sql or "")
+            if m and m.group(1).lower() not in _SAFE_VIRTUAL:
+                raise AoiError(UNREADABLE, f"The database declares the virtual table "
+                                           f"{str(name)[:80]!r} on module {m.group(1)!r}, which "
+                                           f"reads outside the file; it is not opened. Export the "
+                                           f"layer as a plain table or a GeoPackage.",
+                               where={"table": str(name)[:200], "module": m.group(1)[:80]})
+        names = {str(n).lower() for n, _ in rows}
+        if app_id in (0x47504B47, 0x47503130, 0x47503131) or "gpkg_contents" in names:
+            gpkg = path[:-len(".sqlite")] + ".gpkg"  # GDAL expects the GeoPackage extension
+            os.rename(path, gpkg)
+            return _read_gdal_path(gpkg, "The GeoPackage", GPKG)
+        if "geometry_columns" not in names:
+            raise AoiError(UNREADABLE, "The SQLite database has no geometry_columns table: it is "
+                                       "neither a GeoPackage nor a SpatiaLite database.")
+        return _read_gdal_path(path, "The SpatiaLite database", SPATIALITE, {"LIST_ALL_TABLES": "NO"})
+
+
+# ------------------------------------------------------------------------------------------
+# CSV with a WKT or GeoJSON geometry column (or longitude/latitude columns)
+
+_CSV_GEOM_NAMES = ("wkt", "geometry", "geom", "the_geom", "wkt_geom", "shape", "geojson",
+                   "geometrie", "geo_shape", "footprint", "polygon", "boundary")
+_CSV_X_NAMES = ("longitude", "lon", "long", "lng", "x")
+_CSV_Y_NAMES = ("latitude", "lat", "y")
+_CSV_SEPARATORS = {",": "COMMA", ";": "SEMICOLON", "\t": "TAB", "|": "PIPE"}
+
+
+def _csv_header(line: str) -> tuple[str, str, str | None] | None:
+    """``(separator, geometry column, None)`` or ``(separator, x column, y column)`` when the
+    line is a CSV header naming a geometry column (or longitude and latitude columns)."""
+    for sep in _CSV_SEPARATORS:
+        if sep not in line:
+            continue
+        cells = next(csv.reader([line], delimiter=sep))
+        names = {c.strip().strip('"').lower(): c.strip().strip('"') for c in cells}
+        geom = next((names[n] for n in _CSV_GEOM_NAMES if n in names), None)
+        if geom is not None:
+            return sep, geom, None
+        x = next((names[n] for n in _CSV_X_NAMES if n in names), None)
+        y = next((names[n] for n in _CSV_Y_NAMES if n in names), None)
+        if x is not None and y is not None:
+            return sep, x, y
+    return None
+
+
+def _read_csv(text: str, sep: str, col: str, ycol: str | None) -> Decoded:
+    opts = _CSV_OPTIONS | {"SEPARATOR": _CSV_SEPARATORS[sep]}
+    if ycol is not None:  # points from longitude/latitude columns: dropped later, with a count
+        return _read_gdal_bytes(text.encode("utf-8"), CSV, "The CSV", ".csv",
+                                opts | {"X_POSSIBLE_NAMES": col, "Y_POSSIBLE_NAMES": ycol})
+    import pyogrio
+    import pyogrio.raw
+
+    pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(ARC_STEP_DEGREES)})
+    opts |= {"GEOM_POSSIBLE_NAMES": col, "KEEP_GEOM_COLUMNS": "YES"}
+    with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
+        path = os.path.join(tmp, "upload.csv")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        try:
+            _meta, _fids, wkb, fields = pyogrio.raw.read(path, columns=[col], force_2d=True,
+                                                         **opts)
+        except Exception as exc:
+            raise AoiError(UNREADABLE, f"The CSV cannot be read ({_short(exc)}).") from None
+    decoded = Decoded(CSV)
+    layer = Layer([], None, "CSV")
+    cells = fields[0] if fields else [None] * len(wkb)
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore") if len(wkb) else []
+    for row, (cell, raw, geom) in enumerate(zip(cells, wkb, geoms, strict=True), start=2):
+        if geom is not None:
+            layer.geometries.append(geom)
+            continue
+        if raw is None and not (cell or "").strip():
+            continue  # a row without geometry
+        # GDAL leaves a cell it cannot parse without geometry: a broken part, named by its row
+        layer.broken[len(layer.geometries)] = AoiError(
+            UNREADABLE if raw is None else INVALID_RING,
+            f"CSV row {row}: the {col} column holds "
+            + ("neither WKT nor GeoJSON" if raw is None else "a malformed geometry (rings must be "
+               "closed and have at least 4 positions)") + f" ({str(cell or '')[:40]!r}).",
+            where={"row": row, "column": col})
+        layer.geometries.append(shapely.Polygon())
+    decoded.layers.append(layer)
+    if _CSV_CURVES.search(text):
+        decoded.warnings.append(linearised_warning("The CSV holds"))
+    return decoded
+
+
+_CSV_CURVES = re.compile(r"\b(?:CURVEPOLYGON|MULTISURFACE|COMPOUNDCURVE|CIRCULARSTRING|MULTICURVE)"
+                         r"\b", re.I)
 
 
 def _short(exc: BaseException) -> str:

@@ -27,29 +27,31 @@ def billable_km2(area_km2: float) -> float:
     return max(area_km2, MIN_BILLABLE_KM2)
 
 
-def check_bbox_sides(label: str, index: int, width_m: float, height_m: float) -> None:
-    """Refuse a part whose bounding box has a side of 150 m or less."""
+def check_bbox_sides(label: str, index: int, width_m: float, height_m: float) -> AoiError | None:
+    """The refusal of a part whose bounding box has a side of 150 m or less (None: it passes)."""
     shortest = min(width_m, height_m)
     if shortest <= MIN_BBOX_SIDE_M:
         side = "east-west" if width_m <= height_m else "north-south"
-        raise AoiError(BBOX_SIDE_TOO_SHORT,
+        return AoiError(BBOX_SIDE_TOO_SHORT,
                        f"{label}: its bounding box is only {shortest:.1f} m {side}; every side must "
                        f"be longer than {MIN_BBOX_SIDE_M:.0f} m. Draw a wider area.",
                        where={"part": index, "bbox_width_m": round(width_m, 2),
                               "bbox_height_m": round(height_m, 2), "limit_m": MIN_BBOX_SIDE_M})
+    return None
 
 
-def check_fill(label: str, index: int, area_km2: float, bbox_km2: float) -> None:
-    """Refuse a sliver: area below 5 % of its bounding-box area."""
+def check_fill(label: str, index: int, area_km2: float, bbox_km2: float) -> AoiError | None:
+    """The refusal of a sliver: area below 5 % of its bounding-box area (None: it passes)."""
     ratio = area_km2 / bbox_km2 if bbox_km2 > 0 else 0.0
     if ratio < MIN_FILL_RATIO:
-        raise AoiError(SLIVER,
+        return AoiError(SLIVER,
                        f"{label}: it covers only {ratio * 100:.2f} % of its bounding box "
                        f"({area_km2:.4f} of {bbox_km2:.4f} km²); at least "
                        f"{MIN_FILL_RATIO * 100:.0f} % is required. Very thin or diagonal strips "
                        f"are refused: split it into compact parts.",
                        where={"part": index, "fill_ratio": round(ratio, 6),
                               "limit": MIN_FILL_RATIO})
+    return None
 
 
 _REASONS = [

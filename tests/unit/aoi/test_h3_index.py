@@ -51,10 +51,12 @@ def test_viewport_crossing_the_antimeridian():
 
 def test_report_carries_the_h3_summary():
     r = aoi_report(import_aoi(box_wkt(10.0, 50.0, 10.1, 50.1)))
-    assert set(r) == {"source_format", "parts", "totals", "warnings", "h3"}
+    assert set(r) == {"source_format", "parts", "totals", "warnings", "violations", "dropped",
+                      "hints", "h3"}
     assert set(r["parts"][0]) == {"index", "kind", "area_km2", "billable_km2", "bbox",
                                   "bbox_width_m", "bbox_height_m", "fill_ratio", "vertex_count",
-                                  "crosses_antimeridian"}
+                                  "crosses_antimeridian", "encloses_pole", "source_index",
+                                  "violations"}
 
 
 small = st.builds(lambda x, y, w, h: shapely.box(x, y, x + w, y + h),

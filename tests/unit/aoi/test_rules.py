@@ -159,14 +159,16 @@ def test_latitudes_outside_utm_are_refused(s, n, ok):
         assert "-80..84" in err.message
 
 
-@pytest.mark.parametrize("w, e, ok", [(179.0, 180.0, True), (179.5, 180.5, False),
-                                      (-180.0, -179.0, True), (-180.5, -179.5, False)])
-def test_longitudes_beyond_180_are_refused(w, e, ok):
-    wkt = box_wkt(w, 10, e, 11)
-    if ok:
-        import_aoi(wkt)
-    else:
-        refused(E.COORDINATES_OUT_OF_RANGE, wkt)
+@pytest.mark.parametrize("w, e, split", [(179.0, 180.0, False), (179.5, 180.5, True),
+                                         (-180.0, -179.0, False), (-180.5, -179.5, True)])
+def test_longitudes_a_web_map_wraps_are_folded_and_split(w, e, split):
+    aoi = import_aoi(box_wkt(w, 10, e, 11))
+    assert aoi.parts[0].crosses_antimeridian == split
+
+
+@pytest.mark.parametrize("w, e", [(600.0, 601.0), (-700.0, -699.0)])
+def test_longitudes_beyond_one_more_turn_are_refused(w, e):
+    refused(E.COORDINATES_OUT_OF_RANGE, box_wkt(w, 10, e, 11))
 
 
 def test_projected_metres_without_crs_get_a_hint():
