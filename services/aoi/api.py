@@ -13,7 +13,8 @@
 Inputs of the two POSTs: multipart/form-data (file in field ``file``), a raw text body (WKT, EWKT,
 GeoJSON, KML, ...), a binary body (zip, KMZ, GeoPackage, FlatGeobuf) or a JSON body (GeoJSON, or a
 wrapper such as {"Wkt": ...} / {"GeoJson": ...}, keys case-insensitive). Options ``name``, ``repair``,
-``dissolve`` as query parameters, form fields or keys of a JSON wrapper.
+``dissolve``, ``drop_failing`` as query parameters, form fields or keys of a JSON wrapper. A refusal's
+problem body carries ``report``: every part with its facts and violations (docs/domain.md, AOI rules).
 """
 from __future__ import annotations
 

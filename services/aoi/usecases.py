@@ -127,7 +127,9 @@ async def run_import(rt: Runtime, upload: Upload, *, index: bool) -> Prepared:
     settings = _settings(rt)
     job = upload.job(settings.limits(), index=index)
     try:
-        if len(upload.data) <= settings.inline_import_bytes and upload.data[:2] != b"PK":
+        # archives and databases go to the workers however small: GDAL opens them
+        if len(upload.data) <= settings.inline_import_bytes and upload.data[:2] != b"PK" \
+                and not upload.data.startswith(b"SQLite"):
             return prepare(**job)
         return await import_pool().run(job)
     except AoiError as err:

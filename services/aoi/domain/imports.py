@@ -32,10 +32,10 @@ class Prepared:
 
 
 def prepare(data: bytes, *, filename: str | None, content_type: str | None, repair: bool, dissolve: bool,
-            limits: Limits, index: bool) -> Prepared:
+            limits: Limits, index: bool, drop_failing: bool = False) -> Prepared:
     """Import ``data``; with ``index`` also the H3 cover and the event's facts. Raises AoiError."""
     aoi = import_aoi(data, filename=filename, content_type=content_type, repair=repair, dissolve=dissolve,
-                     limits=limits)
+                     drop_failing=drop_failing, limits=limits)
     report = aoi_report(aoi) if index else aoi.report()
     return Prepared(
         source_format=aoi.source_format,

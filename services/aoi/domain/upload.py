@@ -1,5 +1,6 @@
-"""An upload as the service imports it: the bytes, the options (``name``, ``repair``, ``dissolve``)
-and how a refusal of the importer is told to the client. Pure: the routes read the request."""
+"""An upload as the service imports it: the bytes, the options (``name``, ``repair``, ``dissolve``,
+``drop_failing``) and how a refusal of the importer is told to the client. Pure: the routes read the
+request."""
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,7 @@ from shared.inputs import check_text
 from shared.problems import Problem
 
 MAX_NAME = 200
-OPTIONS = ("name", "repair", "dissolve")
+OPTIONS = ("name", "repair", "dissolve", "drop_failing")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -26,23 +27,25 @@ class Upload:
     name: str | None
     repair: bool
     dissolve: bool
+    drop_failing: bool = False
 
     def identity(self) -> dict[str, Any]:
         """What makes two uploads the same request (for the Idempotency-Key fingerprint): the bytes
         and the options; not the filename or content type, which only help to read the bytes."""
         return {"sha256": hashlib.sha256(self.data).hexdigest(), "name": self.name, "repair": self.repair,
-                "dissolve": self.dissolve}
+                "dissolve": self.dissolve, "drop_failing": self.drop_failing}
 
     def job(self, limits: Limits, *, index: bool) -> dict[str, Any]:
         """The arguments of ``domain.imports.prepare`` for this upload."""
         return dict(data=self.data, filename=self.filename, content_type=self.content_type, repair=self.repair,
-                    dissolve=self.dissolve, limits=limits, index=index)
+                    dissolve=self.dissolve, drop_failing=self.drop_failing, limits=limits, index=index)
 
 
 def upload(data: bytes, options: dict[str, Any], *, filename: str | None, content_type: str | None) -> Upload:
     """The upload with its options checked (422 ``invalid_option`` naming the option)."""
     return Upload(data=data, filename=filename, content_type=content_type, name=_name(options.get("name")),
-                  repair=_flag(options.get("repair"), "repair"), dissolve=_flag(options.get("dissolve"), "dissolve"))
+                  repair=_flag(options.get("repair"), "repair"), dissolve=_flag(options.get("dissolve"), "dissolve"),
+                  drop_failing=_flag(options.get("drop_failing"), "drop_failing"))
 
 
 def _flag(value: Any, name: str) -> bool:
@@ -88,8 +91,11 @@ def json_options(data: bytes, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def aoi_problem(err: AoiError) -> Problem:
-    """The importer's refusal as the client sees it: its stable code, and where in the input."""
+    """The importer's refusal as the client sees it: its stable code, where in the input (the first
+    problem found), and the report of every part with every violation."""
     extra: dict[str, Any] = {"where": err.where} if err.where else {}
+    if err.report is not None:
+        extra["report"] = err.report
     return Problem(err.status, err.code, err.message, title=err.code.replace("_", " "), **extra)
 
 
