@@ -6,3 +6,7 @@ const km2 = new Intl.NumberFormat("en", { maximumFractionDigits: 2, minimumFract
 export function fmtKm2(v: number | null | undefined): string {
   return v == null ? "—" : `${km2.format(v)} km²`;
 }
+
+export function fmtNum(v: number | null | undefined): string {
+  return v == null ? "—" : km2.format(v);
+}

@@ -111,6 +111,8 @@ async function start() {
   const ui = shell(root);
   const map = createMap(ui.mapEl);
   const ctx: Ctx = { map, show: (s) => ui.show(s, true) };
+  // A handle for the browser tests and bench/web.py (set the view, count drawn cells); not an API.
+  (window as unknown as { __tessera: unknown }).__tessera = { map, store };
   mountOrderData(ui.pane("order"), ctx);
   mountConfigure(ui.pane("configure"), ctx);
   mountCart(ui.pane("cart"), ctx);

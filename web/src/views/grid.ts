@@ -120,10 +120,14 @@ export function mountGrid(body: HTMLElement, ctx: Ctx): ModeView {
 
   function add(c: GridCell) {
     if (polys.has(c.guid) || !c.geometry) return;
-    const p = L.polygon(latlngs(c.geometry), { ...styleFor(c), renderer: canvas, bubblingMouseEvents: false });
-    p.on("click", () => toggle(c));
+    const p = L.polygon(latlngs(c.geometry), { ...styleFor(c), renderer: canvas });
+    // Clicks bubble to the map so that drawing (Optimise's polygon) can place vertices over cells.
+    p.on("click", () => {
+      if (!draw.drawing()) toggle(c);
+    });
     p.on("contextmenu", (e) => {
-      L.DomEvent.preventDefault(e as unknown as Event);
+      L.DomEvent.preventDefault((e as L.LeafletMouseEvent).originalEvent);
+      if (draw.drawing()) return;
       if (c.kind === "tile") void splitTile(c.code!);
       else void mergeTile(c.parent!);
     });
@@ -315,17 +319,32 @@ export function mountGrid(body: HTMLElement, ctx: Ctx): ModeView {
       <dt>Tiles</dt><dd data-count="tiles">${tiles.length} · ${fmtKm2(km(tiles))}</dd>
       <dt>Minitiles</dt><dd data-count="minitiles">${minis.length} · ${fmtKm2(km(minis))}</dd>
       <dt>Total</dt><dd data-count="total">${cells.length} cells · ${fmtKm2(km(cells))}</dd>`;
-    const shown = cells.slice(0, 60);
+    // One row per tile, or per split tile with the count of its selected minitiles.
+    const groups = new Map<string, GridCell[]>();
+    for (const c of cells) {
+      const key = c.kind === "tile" ? c.guid : `m:${c.parent}`;
+      groups.set(key, [...(groups.get(key) ?? []), c]);
+    }
+    const rows = [...groups.entries()];
+    const shown = rows.slice(0, 80);
     listEl.innerHTML = shown
-      .map((c) => `<li><span>${esc(c.code)}</span> <span class="muted">${fmtKm2(c.areaKm2)}</span>
-        <button type="button" class="btn-link" data-remove="${esc(c.guid)}" aria-label="Remove ${esc(c.code)}">Remove</button></li>`)
-      .join("") + (cells.length > shown.length ? `<li class="muted">… and ${cells.length - shown.length} more</li>` : "");
+      .map(([key, cs]) => {
+        const first = cs[0]!;
+        const label = first.kind === "tile" ? first.code : `${first.parent} · ${cs.length} minitile${cs.length === 1 ? "" : "s"}`;
+        return `<li><span>${esc(label)}</span> <span class="muted">${fmtKm2(km(cs))}</span>
+          <button type="button" class="btn-link" data-remove="${esc(key)}" aria-label="Remove ${esc(label)}">Remove</button></li>`;
+      })
+      .join("") + (rows.length > shown.length ? `<li class="muted">… and ${rows.length - shown.length} more</li>` : "");
   }
   listEl.addEventListener("click", (e) => {
     const guid = (e.target as HTMLElement).closest<HTMLElement>("[data-remove]")?.dataset["remove"];
     if (!guid) return;
-    store.updateDraft((d) => d.cells.delete(guid));
-    restyle();
+    store.updateDraft((d) => {
+      if (guid.startsWith("m:")) {
+        for (const c of [...d.cells.values()]) if (c.kind === "minitile" && c.parent === guid.slice(2)) d.cells.delete(c.guid);
+      } else d.cells.delete(guid);
+    });
+    render();
   });
 
   async function optimise() {

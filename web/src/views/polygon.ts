@@ -8,7 +8,7 @@ import type { AoiBody, AoiWhere, ValidationBody } from "../api/types";
 import * as store from "../state";
 import { drawing, type Drawing } from "../draw";
 import { readPolys } from "../preview";
-import { esc, fmtKm2 } from "../format";
+import { esc, fmtKm2, fmtNum } from "../format";
 
 export interface ModeView {
   activate(): void;
@@ -197,7 +197,7 @@ export function mountPolygon(body: HTMLElement, ctx: Ctx): ModeView {
         const warns = r.warnings.filter((w) => partsOf(w).includes(p.index));
         return `<tr data-part="${p.index}">
           <th scope="row">${p.index}</th><td>${esc(p.kind)}</td>
-          <td class="num">${fmtKm2(p.area_km2)}</td><td class="num">${fmtKm2(p.billable_km2)}</td>
+          <td class="num">${fmtNum(p.area_km2)}</td><td class="num">${fmtNum(p.billable_km2)}</td>
           <td>${warns.length ? warns.map((w) => esc(w.code.replace(/_/g, " "))).join(", ") : "—"}</td></tr>`;
       })
       .join("");
@@ -205,11 +205,11 @@ export function mountPolygon(body: HTMLElement, ctx: Ctx): ModeView {
     reportEl.innerHTML = `
       <h3>Validation report <span class="muted">(${esc(v.source_format)})</span></h3>
       <table class="report">
-        <thead><tr><th scope="col">Part</th><th scope="col">Kind</th><th scope="col" class="num">Area</th>
-        <th scope="col" class="num">Billable</th><th scope="col">Warnings</th></tr></thead>
+        <thead><tr><th scope="col">Part</th><th scope="col">Kind</th><th scope="col" class="num">Area km²</th>
+        <th scope="col" class="num">Billable km²</th><th scope="col">Warnings</th></tr></thead>
         <tbody>${rows}</tbody>
         <tfoot><tr><th scope="row">All</th><td>${r.totals.parts} part${r.totals.parts === 1 ? "" : "s"}</td>
-        <td class="num">${fmtKm2(r.totals.area_km2)}</td><td class="num">${fmtKm2(r.totals.billable_km2)}</td><td></td></tr></tfoot>
+        <td class="num">${fmtNum(r.totals.area_km2)}</td><td class="num">${fmtNum(r.totals.billable_km2)}</td><td></td></tr></tfoot>
       </table>
       ${r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li><strong>${esc(w.code.replace(/_/g, " "))}</strong>: ${esc(w.message)}</li>`).join("")}</ul>` : ""}
       ${overlap && !options().dissolve ? `<button type="button" class="btn" data-fix="dissolve">Dissolve overlaps</button>` : ""}`;
