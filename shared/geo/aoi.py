@@ -19,6 +19,7 @@ from . import measure
 from .errors import (
     AREA_TOO_LARGE,
     COORDINATES_OUT_OF_RANGE,
+    CRS_UNKNOWN,
     EMPTY_INPUT,
     INVALID_RING,
     LATITUDE_OUT_OF_RANGE,
@@ -293,23 +294,17 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, drop_failing: bo
     warnings: list[dict[str, Any]] = list(decoded.warnings)
 
     # 1. polygonal parts, per layer, then limits that need no geometry work
-    layer_parts: list[tuple[np.ndarray, str | None]] = []
-    broken: dict[int, AoiError] = {}
+    flat: list[tuple[np.ndarray, str | None, dict[int, AoiError], str]] = []
     dropped = 0
     for layer in decoded.layers:
         arr, d, b = _flatten_layer(layer)
         dropped += d
         if len(arr):
-            offset = sum(len(a) for a, _ in layer_parts)
-            broken.update({offset + k: err for k, err in b.items()})
-            layer_parts.append((arr, layer.crs))
-    n_parts = sum(len(a) for a, _ in layer_parts)
-    skipped = [s for s in decoded.skipped]
+            flat.append((arr, layer.crs, b, layer.name))
+    n_parts = sum(len(a) for a, _, _, _ in flat)
+    skipped = list(decoded.skipped)
     if n_parts == 0:
         raise _nothing_polygonal(dropped, skipped)
-    for s in skipped:
-        warnings.append(warning(W_LAYER_SKIPPED, f"Skipped: {s['reason']}.", layer=s["layer"],
-                                reason=s["code"]))
     if dropped:
         warnings.append(warning(W_DROPPED_NON_POLYGON,
                                 f"{dropped} point or line feature(s) were dropped; only polygons "
@@ -319,7 +314,7 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, drop_failing: bo
                                        f"{limits.max_parts:,} (max_parts); merge parts or split "
                                        f"the upload into several AOIs.",
                        where={"limit": "max_parts", "value": limits.max_parts, "actual": n_parts})
-    n_vertices = int(sum(shapely.get_num_coordinates(a).sum() for a, _ in layer_parts))
+    n_vertices = int(sum(shapely.get_num_coordinates(a).sum() for a, _, _, _ in flat))
     if n_vertices > limits.max_vertices:
         raise AoiError(TOO_MANY_VERTICES, f"The AOI has {n_vertices:,} vertices, over the limit of "
                                           f"{limits.max_vertices:,} (max_vertices); simplify the "
@@ -327,13 +322,34 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, drop_failing: bo
                        where={"limit": "max_vertices", "value": limits.max_vertices,
                               "actual": n_vertices})
 
-    # 2. to WGS84 lon/lat, 2D
-    parts = np.concatenate([to_wgs84(a, crs) for a, crs in layer_parts])
-    projected_input = any(crs for _, crs in layer_parts)
+    # 2. to WGS84 lon/lat, 2D; of several layers, one whose CRS cannot be placed on the globe is
+    # skipped and named (alone, it is refused)
+    layer_parts: list[np.ndarray] = []
+    broken: dict[int, AoiError] = {}
+    projected_input = False
+    for arr, crs, b, name in flat:
+        try:
+            moved = to_wgs84(arr, crs)
+        except AoiError as err:
+            if err.code != CRS_UNKNOWN or len(flat) == 1:
+                raise
+            skipped.append({"layer": name.rsplit(":", 1)[-1] or name, "code": CRS_UNKNOWN,
+                            "reason": f"layer {name!r}: {err.message}"})
+            continue
+        offset = sum(len(a) for a in layer_parts)
+        broken.update({offset + k: e for k, e in b.items()})
+        layer_parts.append(moved)
+        projected_input = projected_input or bool(crs)
+    if not layer_parts:
+        raise _nothing_polygonal(0, skipped)
+    for s in skipped:
+        warnings.append(warning(W_LAYER_SKIPPED, f"Skipped: {s['reason']}.", layer=s["layer"],
+                                reason=s["code"]))
+    parts = np.concatenate(layer_parts)
     violations: list[list[tuple[int, AoiError]]] = [[] for _ in range(len(parts))]
-    for i, err in broken.items():
-        err.where.setdefault("part", i + 1)
-        violations[i].append((_STAGE["reader"], err))
+    for i, refused in broken.items():
+        refused.where.setdefault("part", i + 1)
+        violations[i].append((_STAGE["reader"], refused))
     alive = np.ones(len(parts), dtype=bool)
     alive[list(broken)] = False
 
@@ -385,7 +401,9 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, drop_failing: bo
     if len(live):
         sub = parts[live]
         sub, pole_sub = close_round_pole(sub, crossing_mask(sub))
-        sub, cross_sub = unwrap(sub)
+        rest = pole_sub == 0  # a ring closed through its pole is already in unwrapped form
+        cross_sub = np.zeros(len(sub), dtype=bool)
+        sub[rest], cross_sub[rest] = unwrap(sub[rest])
         b = shapely.bounds(sub)
         # a plate carrée box round the whole globe that reaches a pole encloses it
         round_globe = b[:, 2] - b[:, 0] >= 360.0 - SNAP_DEGREES
@@ -553,7 +571,8 @@ def _check(parts: np.ndarray, alive: np.ndarray, measurable: np.ndarray, crossin
             violations[i].append((_STAGE["latitude"], _latitude_error(parts, i, label,
                                                                       int(pole[i]))))
         width, height = measure.bbox_sides_m(b)
-        err = check_bbox_sides(label, i + 1, width, height)
+        # a bbox side at a pole is a point: round a pole only latitude and area can apply
+        err = check_bbox_sides(label, i + 1, width, height) if not pole[i] else None
         if err is not None:
             violations[i].append((_STAGE["bbox"], err))
         area: float | None = None

@@ -50,10 +50,12 @@ def _wide_area_m2(geom: BaseGeometry) -> float:
 def geodesic_area_m2(geom: BaseGeometry) -> float:
     """Geodesic area of a Polygon/MultiPolygon, holes excluded, independent of ring
     orientation and start point."""
-    minx, _, maxx, _ = geom.bounds if not geom.is_empty else (0.0, 0.0, 0.0, 0.0)
-    if maxx - minx >= _WIDE_DEGREES:
-        return _wide_area_m2(geom)
-    return _narrow_area_m2(geom)
+    bounds = shapely.bounds(geom)
+    if geom.is_empty or bounds[2] - bounds[0] < _WIDE_DEGREES:
+        return _narrow_area_m2(geom)
+    # each polygon by its own width (the halves of a part split at ±180 are narrow)
+    return sum(_wide_area_m2(p) if p.bounds[2] - p.bounds[0] >= _WIDE_DEGREES
+               else _narrow_area_m2(p) for p in shapely.get_parts(geom))
 
 
 def _narrow_area_m2(geom: BaseGeometry) -> float:

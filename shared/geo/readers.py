@@ -38,6 +38,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -929,6 +930,8 @@ _CSV_OPTIONS = {"KEEP_GEOM_COLUMNS": "NO", "AUTODETECT_TYPE": "NO"}
 _NOT_POLYGONAL = {"point", "multipoint", "linestring", "multilinestring", "circularstring",
                   "compoundcurve", "multicurve", "curve", "linearring"}
 _CURVED = {"curvepolygon", "multisurface", "surface"}
+_GDAL_MISSING_LAYER = re.compile(r"Table/view (\S+) is referenced in gpkg_contents, but does not "
+                                 r"exist|[Ll]ayer '([^']+)' (?:could not|cannot)")
 
 
 def _base_type(geom_type: str) -> str:
@@ -950,9 +953,18 @@ def _read_gdal_path(path: str, label: str, fmt: str = ZIP,
     pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(ARC_STEP_DEGREES)})
     decoded = Decoded(fmt)
     try:
-        layer_list = pyogrio.list_layers(path)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            layer_list = pyogrio.list_layers(path)
     except Exception as exc:
         raise AoiError(UNREADABLE, f"{label} cannot be opened ({_short(exc)}).") from None
+    for w in seen:  # a layer GDAL leaves out of the list says so only in a warning
+        m = _GDAL_MISSING_LAYER.search(str(w.message))
+        if m:
+            missing = m.group(1) or m.group(2)
+            decoded.skipped.append({"layer": missing, "code": UNREADABLE,
+                                    "reason": f"layer {missing!r} of {label} cannot be read "
+                                              f"({_short(Exception(str(w.message)))})"})
     opts = dict(options or {})
     if path.lower().endswith(".gml"):
         opts |= _GML_OPTIONS
@@ -1037,11 +1049,27 @@ def _read_sqlite(raw: bytes) -> Decoded:
         if app_id in (0x47504B47, 0x47503130, 0x47503131) or "gpkg_contents" in names:
             gpkg = path[:-len(".sqlite")] + ".gpkg"  # GDAL expects the GeoPackage extension
             os.rename(path, gpkg)
-            return _read_gdal_path(gpkg, "The GeoPackage", GPKG)
+            decoded = _read_gdal_path(gpkg, "The GeoPackage", GPKG)
+            if _gpkg_curved(gpkg) and not any(w["code"] == W_LINEARISED for w in decoded.warnings):
+                decoded.warnings.append(linearised_warning("The GeoPackage holds"))
+            return decoded
         if "geometry_columns" not in names:
             raise AoiError(UNREADABLE, "The SQLite database has no geometry_columns table: it is "
                                        "neither a GeoPackage nor a SpatiaLite database.")
         return _read_gdal_path(path, "The SpatiaLite database", SPATIALITE, {"LIST_ALL_TABLES": "NO"})
+
+
+def _gpkg_curved(path: str) -> bool:
+    """Whether a layer declares a curve type (GDAL reports the linear type it turns it into)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            types = conn.execute("SELECT geometry_type_name FROM gpkg_geometry_columns").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return any(_base_type(str(t)) in _CURVED for (t,) in types)
 
 
 # ------------------------------------------------------------------------------------------
