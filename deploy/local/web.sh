@@ -25,6 +25,10 @@ inputs_hash() {
 
 build() {
   need_node
+  # Two builds at once (make run beside make test, a test session's fixture) would have two npm ci
+  # delete each other's node_modules: one at a time, the second then finds the stamp up to date.
+  exec 9>"$WEB/.build-lock"
+  flock 9
   "$REPO_ROOT/deploy/local/python.sh"
   # The contract first: the client types are generated from it and a mismatch fails tsc.
   (cd "$REPO_ROOT" && "$REPO_ROOT/.venv/bin/python" -m shared.openapi "$WEB/openapi.json.tmp") \

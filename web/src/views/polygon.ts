@@ -69,6 +69,9 @@ export function mountPolygon(body: HTMLElement, ctx: Ctx): ModeView {
   const optBox = (k: keyof Options) => $<HTMLInputElement>(`[data-opt="${k}"]`);
 
   const marks = L.layerGroup().addTo(map);
+  // SVG, not the canvas: the few marks of a refusal are DOM elements (path.failing-part,
+  // path.failing-coordinate) that people's tools and the browser tests can find.
+  const markRenderer = L.svg();
   let active = false;
   let input: Input | null = null;
   let loading = false; // an accepted import is being loaded into the drawing: not a user edit
@@ -250,6 +253,8 @@ export function mountPolygon(body: HTMLElement, ctx: Ctx): ModeView {
       });
     }
     const bounds = await markWhere(where, inp);
+    const box = problemEl.querySelector<HTMLElement>(".alert");
+    if (box && where.part) box.dataset["part"] = String(where.part);
     problemEl.querySelector<HTMLButtonElement>('[data-fix="show"]')?.addEventListener("click", () => {
       if (bounds?.isValid()) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 14 });
     });
@@ -266,6 +271,9 @@ export function mountPolygon(body: HTMLElement, ctx: Ctx): ModeView {
         const layer = draw.layers()[i];
         if (layer) {
           layer.setStyle({ color: "#a4161a", fillColor: "#a4161a" });
+          L.polygon(layer.getLatLngs() as L.LatLng[][], {
+            color: "#a4161a", weight: 3, fill: false, dashArray: "6 4", className: "failing-part", renderer: markRenderer, interactive: false,
+          }).addTo(marks);
           bounds = layer.getBounds();
         }
       } else {
@@ -274,7 +282,7 @@ export function mountPolygon(body: HTMLElement, ctx: Ctx): ModeView {
         if (poly) {
           const layer = L.polygon(
             poly.map((ring) => ring.filter((c) => Number.isFinite(c[0]) && Number.isFinite(c[1])).map(([x, y]) => [y, x] as L.LatLngTuple)),
-            { color: "#a4161a", weight: 3, fillColor: "#a4161a", fillOpacity: 0.15, dashArray: "6 4", className: "failing-part" },
+            { color: "#a4161a", weight: 3, fillColor: "#a4161a", fillOpacity: 0.15, dashArray: "6 4", className: "failing-part", renderer: markRenderer },
           )
             .bindTooltip(`Part ${where.part}: refused`, { sticky: true })
             .addTo(marks);
@@ -285,7 +293,7 @@ export function mountPolygon(body: HTMLElement, ctx: Ctx): ModeView {
     if (where.coordinate) {
       const [x, y] = where.coordinate;
       const ll = L.latLng(y, x);
-      L.circleMarker(ll, { radius: 9, color: "#a4161a", weight: 3, fillColor: "#ffffff", fillOpacity: 0.6 })
+      L.circleMarker(ll, { radius: 9, color: "#a4161a", weight: 3, fillColor: "#ffffff", fillOpacity: 0.6, className: "failing-coordinate", renderer: markRenderer })
         .bindTooltip(`Here: ${x.toFixed(4)}, ${y.toFixed(4)}`, { permanent: true, direction: "top", offset: [0, -8] })
         .addTo(marks);
       bounds = bounds ? bounds.extend(ll) : L.latLngBounds(ll, ll);
