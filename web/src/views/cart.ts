@@ -4,7 +4,7 @@ import type { Ctx } from "../main";
 import { api } from "../api/client";
 import * as store from "../state";
 import {
-  call, constellationName, nodes, eur, facts, h, isoTime, km2, newKey, on, onShown, percent, problemDetail, windowText,
+  call, constellationName, modelName, nodes, eur, facts, h, isoTime, km2, newKey, on, onShown, percent, problemDetail, windowText,
   type Cart, type CartItem, type Estimate,
 } from "./common";
 import { mountCheckout } from "./checkout";
@@ -36,20 +36,20 @@ function estimateTable(est: Estimate, number: Map<string, number>): HTMLElement 
   const table = h("table", { class: "report lines" },
     h("caption", { class: "sr-only" }, "Estimate lines"),
     h("thead", {}, h("tr", {},
-      h("th", { scope: "col" }, "Item / line"),
-      h("th", { scope: "col" }, "Month"),
-      h("th", { scope: "col" }, "Tier"),
+      h("th", { scope: "col" }, "Line"),
       h("th", { scope: "col", class: "num" }, "Area"),
       h("th", { scope: "col", class: "num" }, "Images"),
       h("th", { scope: "col", class: "num" }, "Amount"))));
   const body = h("tbody", {});
   for (const ln of est.lines) {
     const n = number.get(ln.item);
-    const tier = ln.tier !== null ? `${ln.tier} (−${percent(ln.discount)})` : "—";
+    const discount = Number(ln.discount ?? 0);
+    const bracket = ln.kind === "imagery" && ln.tier !== null
+      ? `tier ${ln.tier}, ${discount ? `${percent(ln.discount)} off` : "no discount"}`
+      : ln.kind;
+    const when = ln.charged_at_checkout ? `charged ${ln.month} at checkout` : `charged ${ln.month} at renewal`;
     body.append(h("tr", {},
-      h("td", {}, `${n ? `Item ${n} · ` : ""}${ln.label}`, ln.charged_at_checkout ? null : h("span", { class: "hint" }, " (charged at renewal)")),
-      h("td", {}, ln.month),
-      h("td", {}, ln.kind === "imagery" ? tier : ln.kind),
+      h("td", {}, `${n ? `Item ${n} · ` : ""}${ln.label}`, h("br"), h("span", { class: "hint" }, `${when}; ${bracket}`)),
       h("td", { class: "num" }, ln.kind === "imagery" ? km2(ln.area_km2) : "—"),
       h("td", { class: "num" }, String(ln.image_dates ?? "")),
       h("td", { class: "num" }, eur(ln.amount))));
@@ -62,7 +62,8 @@ function imageDates(est: Estimate, number: Map<string, number>): HTMLElement {
   const box = h("div", { class: "image-dates" });
   for (const d of est.image_dates) {
     const n = number.get(d.item);
-    const summary = `${n ? `Item ${n}, ` : ""}${d.month}: ${d.dates.length} image date${d.dates.length === 1 ? "" : "s"}`;
+    const range = d.dates.length ? `${d.dates[0]} to ${d.dates[d.dates.length - 1]}` : "none";
+    const summary = `${n ? `Item ${n}: ` : ""}${d.dates.length} image date${d.dates.length === 1 ? "" : "s"}, ${range} (charged ${d.month})`;
     box.append(h("details", {}, h("summary", {}, summary), h("p", { class: "dates" }, d.dates.join(", "))));
   }
   return box;
@@ -99,7 +100,7 @@ export function mountCart(pane: HTMLElement, ctx: Ctx): void {
         h("h3", {}, itemTitle(item, k + 1)),
         facts([
           ["Area", itemArea(item)],
-          ["Model", cfg.model],
+          ["Model", modelName(cfg.model)],
           ["Constellations", (cfg.constellations ?? []).map(constellationName).join(", ")],
           ["Window", windowText(cfg.from, cfg.to)],
           ["Every", `${cfg.image_frequency} day${cfg.image_frequency === 1 ? "" : "s"}${cfg.reference_date ? ` from ${cfg.reference_date}` : ""}`],

@@ -71,6 +71,7 @@ export function mountCheckout(box: HTMLElement, ctx: Ctx): CheckoutView {
       note.append(h("p", {}, "Nothing was charged. Review the cart and press Checkout again."));
     }
     outcome.replaceChildren(note);
+    note.scrollIntoView({ block: "nearest" });
     note.querySelector<HTMLButtonElement>("button")?.focus();
   };
 
@@ -116,6 +117,7 @@ export function mountCheckout(box: HTMLElement, ctx: Ctx): CheckoutView {
       } else if (co.status === "failed") {
         progress.textContent = "";
         failed(co);
+        await waitForOpenCart(co.cart_id);
         emit("cart"); // the cart is open again, at today's prices
       } else {
         progress.textContent = "The checkout is still running; its orders will appear in Orders when it completes.";

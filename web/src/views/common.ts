@@ -221,6 +221,18 @@ export const CONSTELLATION_NAMES: Record<string, string> = {
   Landsat89: "Landsat 8/9",
 };
 
+// as GET /v1/models names them; the lists below need no request to show a stored item
+const MODEL_NAMES: Record<string, string> = {
+  Stratus2: "Stratus-2",
+  Stratus3: "Stratus-3",
+  Stratus2Fast: "Stratus-2 Fast",
+  Nimbus: "Nimbus",
+};
+
+export function modelName(m: string): string {
+  return MODEL_NAMES[m] ?? m;
+}
+
 export function constellationName(c: string): string {
   return CONSTELLATION_NAMES[c] ?? c;
 }

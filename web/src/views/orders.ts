@@ -4,7 +4,7 @@
 import type { Ctx } from "../main";
 import { api } from "../api/client";
 import {
-  call, constellationName, nodes, emit, eur, facts, h, isoTime, km2, on, onShown, problemDetail, refreshBalance, windowText,
+  call, constellationName, modelName, nodes, emit, eur, facts, h, isoTime, km2, on, onShown, problemDetail, refreshBalance, windowText,
   type OrderDetail, type OrderSummary,
 } from "./common";
 
@@ -63,7 +63,7 @@ export function mountOrders(pane: HTMLElement, _ctx: Ctx): void {
       });
       const row = h("tr", { class: o.id === selected ? "selected" : "" },
         h("td", {}, isoTime(o.created_at).slice(0, 10)),
-        h("td", {}, o.model),
+        h("td", {}, modelName(o.model)),
         h("td", {}, o.recurring ? `from ${o.from}, recurring` : `${o.from} to ${o.to}`),
         h("td", { class: "num" }, eur(o.amount)),
         h("td", {}, h("span", { class: `status status-${o.status}` }, o.status)),
@@ -155,7 +155,7 @@ export function mountOrders(pane: HTMLElement, _ctx: Ctx): void {
         ["Status", o.status],
         ["Order id", o.id],
         ["Ordered", isoTime(o.created_at)],
-        ["Model", o.model],
+        ["Model", modelName(o.model)],
         ["Constellations", o.constellations.map(constellationName).join(", ")],
         ["Mode", o.mode === "grid" ? `grid, ${o.cells?.length ?? 0} cells` : `polygon, ${o.aoi?.parts.length ?? 0} part(s)`],
         ["Area", area],

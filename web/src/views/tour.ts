@@ -120,7 +120,9 @@ export function mountTour(button: HTMLButtonElement, ctx: Ctx): void {
     box.style.transform = "";
     const bw = box.offsetWidth, bh = box.offsetHeight;
     // beside the control when there is room (the panel is on the left, the map on the right), else below
-    let left = r.right + 16, top = r.top;
+    // a control in the left panel: the text sits over the map, beside the panel, not over the form
+    const panel = target.closest(".panel");
+    let left = (panel ? panel.getBoundingClientRect().right : r.right) + 16, top = r.top;
     if (left + bw > window.innerWidth - 8) { left = Math.max(8, r.left); top = r.bottom + 12; }
     if (top + bh > window.innerHeight - 8) top = Math.max(8, r.top - bh - 12);
     box.style.left = `${Math.min(left, window.innerWidth - bw - 8)}px`;
