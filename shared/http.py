@@ -16,11 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logs import correlation_id
-from shared.problems import Problem
+from shared.problems import Problem, ProblemDocument
 
 log = logging.getLogger("tessera.http")
 
@@ -138,8 +139,9 @@ def problem_response(p: Problem, request: Request) -> JSONResponse:
     return ProblemResponse(p.body(str(request.url.path)), status_code=p.status)
 
 
-# What any route may answer besides its success, each as a problem document (the handlers above):
-# the OpenAPI lists them so a client (and the schema-driven tests) know every status it can meet.
+# What the statuses mean, whatever the route; each operation lists those it can answer, with the codes
+# (shared.problem_codes reads them from the route's code) so a client and the schema-driven tests know
+# every status and code it can meet.
 PROBLEM_STATUSES = {
     "400": "the body is not JSON, or is nested too deeply",
     "401": "no bearer token, or one that is expired, forged or not for this issuer",
@@ -148,8 +150,55 @@ PROBLEM_STATUSES = {
     "409": "the resource's state refuses the change (a frozen cart, an order past Review, a balance limit)",
     "413": "the upload is over the size limit",
     "422": "a field or parameter is invalid; `errors` names each (field path and message)",
+    "502": "a peer service answered with something unusable",
     "503": "the database or a peer service is unavailable; retry after `Retry-After` seconds where given",
 }
+
+# Answered by the app itself whatever the route: a parameter or body that fails its schema or holds a
+# NUL (validation_error, invalid_text), the database away (database_unavailable); a path parameter that
+# does not match the route is a 404.
+ANY_ROUTE: dict[int, set[str]] = {422: {"validation_error", "invalid_text"}, 503: {"database_unavailable"}}
+
+# Request bodies of routes that read the raw body (documented with openapi_extra): the models whose
+# schemas the document must carry, by component name.
+_BODY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def request_body(content: dict[str, type[BaseModel] | dict[str, Any]], *, description: str,
+                 required: bool = True) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its body itself: each media type's schema, a model
+    (referenced as a component) or a plain schema. Documentation only: nothing is validated on the way in."""
+    media: dict[str, Any] = {}
+    for media_type, schema in content.items():
+        if isinstance(schema, type):
+            _BODY_MODELS[schema.__name__] = schema
+            media[media_type] = {"schema": {"$ref": f"#/components/schemas/{schema.__name__}"}}
+        else:
+            media[media_type] = {"schema": schema}
+    return {"requestBody": {"description": description, "required": required, "content": media}}
+
+
+def _add_models(schemas: dict[str, Any], models: dict[str, type[BaseModel]], mode: str) -> None:
+    for name, model in models.items():
+        if name in schemas:
+            continue
+        doc = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)  # type: ignore[arg-type]
+        for sub, sub_doc in doc.pop("$defs", {}).items():
+            schemas.setdefault(sub, sub_doc)
+        schemas[name] = doc
+
+
+def _referenced(node: Any, out: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            out.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            _referenced(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _referenced(value, out)
+    return out
 
 
 def _document_problems(app: FastAPI) -> None:
@@ -158,19 +207,39 @@ def _document_problems(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
+        from shared import problem_codes
+
         schema = generate()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
-            "type": "object", "required": ["type", "title", "status", "detail", "code"],
-            "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                           "detail": {"type": "string"}, "code": {"type": "string"}, "instance": {"type": "string"},
-                           "errors": {"type": "array", "items": {"type": "object"}}},
-            "additionalProperties": True}
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        _add_models(schemas, {"Problem": ProblemDocument}, "serialization")
+        wanted = _referenced(schema.get("paths", {}), set())
+        _add_models(schemas, {n: m for n, m in _BODY_MODELS.items() if n in wanted}, "validation")
+        by_operation = problem_codes.operation_codes(app)
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                codes: dict[int, set[str]] = {s: set(c) for s, c in ANY_ROUTE.items()}
+                if "{" in path:
+                    codes.setdefault(404, set()).add("not_found")
+                for status, found in by_operation.get((path, method.upper()), {}).items():
+                    codes.setdefault(status, set()).update(found)
                 responses = operation.setdefault("responses", {})
-                for status, description in PROBLEM_STATUSES.items():
-                    documented = responses.setdefault(status, {"description": description})
-                    documented["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                for status in sorted(codes):
+                    listed = sorted(codes[status])
+                    responses[str(status)] = {
+                        "description": f"{PROBLEM_STATUSES.get(str(status), 'refused')}; `code`: "
+                                       + ", ".join(listed),
+                        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                        "x-problem-codes": listed,
+                    }
+        # FastAPI's own validation-error shapes: every 422 above is a problem document instead
+        used = _referenced(schema.get("paths", {}), set())
+        for _ in range(5):  # schemas referenced from schemas in use
+            used |= _referenced({n: schemas[n] for n in used if n in schemas}, set())
+        for name in ("HTTPValidationError", "ValidationError"):
+            if name not in used:
+                schemas.pop(name, None)
+        schema["components"]["schemas"] = dict(sorted(schemas.items()))
+        app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 
 class Problem(Exception):
     """An HTTP refusal: `code` is stable and machine-readable, `detail` tells a person what to do."""
@@ -29,3 +31,28 @@ class Problem(Exception):
 
 def not_found(what: str, ident: object) -> Problem:
     return Problem(404, "not_found", f"{what} {ident} does not exist (or belongs to another account)")
+
+
+class FieldIssue(BaseModel):
+    """One refused field or entry: where (a dotted path, a header or parameter name) and why."""
+
+    model_config = ConfigDict(extra="allow")
+    field: str
+    message: str
+    value: str | None = None
+    code: str | None = None
+
+
+class ProblemDocument(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``), as every refusal is answered. ``code`` is
+    stable and machine-readable (each operation lists the codes it may send), ``detail`` tells a person
+    what to do; a refusal may add members of its own (``where``, ``report``, ``checkout_id``, ...)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldIssue] | None = None

@@ -44,7 +44,7 @@ from services.aoi.settings import AoiSettings
 from services.aoi.usecases import Busy
 from shared import idempotency
 from shared.auth import Principal, current_principal
-from shared.http import ProblemResponse
+from shared.http import ProblemResponse, request_body
 from shared.inputs import path_id
 from shared.problems import Problem
 from shared.service import Runtime
@@ -53,6 +53,8 @@ router = APIRouter(prefix="/v1/aois", tags=["aoi"])
 
 authenticated = current_principal  # async in shared.auth
 
+_UPLOAD_DOC = ("the AOI: a file in the multipart field `file`, or the raw body (text, JSON or binary); options "
+               "as form fields, JSON wrapper keys or query parameters")
 _MULTIPART_SLACK = 64 * 1024  # boundaries, part headers and form fields around the file
 
 
@@ -155,7 +157,8 @@ def _query_plan(intersects: Any, bbox: Any, settings: AoiSettings) -> QueryPlan:
 # ------------------------------------------------------------------------------ routes
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={201: {"model": views.Aoi, "description": "the stored AOI"}},
+             openapi_extra=request_body(views.UPLOAD_BODY, description=_UPLOAD_DOC))
 async def create_aoi(request: Request, principal: Principal = Depends(authenticated),
                      key: str | None = Depends(idempotency.optional_key)) -> Response:
     """Import, validate and store an AOI; emits AoiRegistered through the outbox."""
@@ -167,7 +170,8 @@ async def create_aoi(request: Request, principal: Principal = Depends(authentica
         return _busy(request, busy)
 
 
-@router.post(":validate")
+@router.post(":validate", responses={200: {"model": views.AoiValidation, "description": "the AOI, not stored"}},
+             openapi_extra=request_body(views.UPLOAD_BODY, description=_UPLOAD_DOC))
 async def validate_aoi(request: Request, principal: Principal = Depends(authenticated)) -> Response:
     """The import as a dry run: the normalised geometry and report, or the refusal; nothing stored."""
     got = await read_upload(request, _settings(request))
@@ -179,13 +183,13 @@ async def validate_aoi(request: Request, principal: Principal = Depends(authenti
     return views.json_response(views.validation_body(got, aoi))
 
 
-@router.get("/{aoi_id}")
+@router.get("/{aoi_id}", responses={200: {"model": views.Aoi, "description": "the AOI"}})
 async def get_aoi(aoi_id: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
     path_id(aoi_id, "AOI")
     return await usecases.get_aoi(_rt(request), principal.account, aoi_id)
 
 
-@router.get("")
+@router.get("", responses={200: {"model": views.AoiPage, "description": "a page of AOIs"}})
 async def list_aois(request: Request, principal: Principal = Depends(authenticated)) -> Response:
     """The account's AOIs, newest first; ``intersects`` or ``bbox`` narrows to an overlap query."""
     rt = _rt(request)
@@ -199,7 +203,8 @@ async def list_aois(request: Request, principal: Principal = Depends(authenticat
     return JSONResponse(await usecases.list_aois(rt, principal.account, limit, after))
 
 
-@router.post(":search")
+@router.post(":search", responses={200: {"model": views.AoiPage, "description": "a page of AOIs"}},
+             openapi_extra=request_body({"application/json": views.AoiSearch}, description="the query geometry"))
 async def search_aois(request: Request, principal: Principal = Depends(authenticated)) -> Response:
     """The overlap query with a JSON body: {"intersects": GeoJSON or WKT} or {"bbox": [w, s, e, n]},
     optional "limit" and "cursor"."""
