@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from services.pricing import usecases, views
 from shared.auth import Principal, current_principal
+from shared.http import request_body
 from shared.problems import not_found
 
 models = APIRouter(prefix="/v1/models", tags=["pricing"])
@@ -16,13 +17,17 @@ quotes = APIRouter(prefix="/v1/quotes", tags=["pricing"])
 routers = [models, estimates, quotes]
 
 
-@models.get("")
+@models.get("", response_model=None, responses={200: {"model": views.ModelsBody, "description": "the models"}})
 async def list_models(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     """The models, their constellations (required / optional with add-on rates) and the price book."""
     return views.models_view()
 
 
-@estimates.post("", status_code=201)
+# the answer is documented, not validated: the estimate is served as the text the use case encoded
+@estimates.post("", status_code=201,
+                responses={201: {"model": views.EstimateBody, "description": "the estimate, stored as a quote"}},
+                openapi_extra=request_body({"application/json": views.EstimateRequestBody},
+                                           description="one order item, or a cart {\"items\": [...]}"))
 async def create_estimate(request: Request, principal: Principal = Depends(current_principal)) -> Response:
     """Price one order item, or a cart ``{"items": [...]}``; the result is stored as a quote."""
     response, text = await usecases.make_estimate(
@@ -32,7 +37,7 @@ async def create_estimate(request: Request, principal: Principal = Depends(curre
                     headers={"Location": f"/v1/quotes/{response['quote_id']}"})
 
 
-@quotes.get("/{quote_id}")
+@quotes.get("/{quote_id}", response_model=None, responses={200: {"model": views.QuoteBody, "description": "the quote"}})
 async def get_quote(
     quote_id: str, request: Request, principal: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
