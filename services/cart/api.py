@@ -20,12 +20,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from services.cart import usecases
+from services.cart import usecases, views
 from services.cart.domain import CartStatus
 from shared import idempotency
 from shared.auth import Principal, current_principal
+from shared.http import request_body
 from shared.problems import Problem
 from shared.service import Runtime
+from shared.vocabulary import StoredOrderItem
 
 router = APIRouter(prefix="/v1/carts", tags=["cart"])
 
@@ -57,7 +59,9 @@ def _rt(request: Request) -> Runtime:
     return rt
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={201: {"model": views.Cart, "description": "the new cart"}},
+             openapi_extra=request_body({"application/json": views.NewCart}, description="nothing needed",
+                                        required=False))
 async def create_cart(request: Request, principal: Principal = Depends(current_principal),
                       key: str | None = Depends(idempotency.optional_key)) -> Response:
     """A new, empty, open cart of the caller's account."""
@@ -68,14 +72,15 @@ async def create_cart(request: Request, principal: Principal = Depends(current_p
     return await usecases.create_cart(_rt(request), _caller(request, principal, key, body))
 
 
-@router.get("")
+@router.get("", response_model=None, responses={200: {"model": views.CartList, "description": "the carts"}})
 async def list_carts(request: Request, principal: Principal = Depends(current_principal),
                      status: CartStatus | None = Query(default=None)) -> dict[str, Any]:
     """The caller's carts, newest first (no estimates)."""
     return await usecases.list_carts(_rt(request), principal.account, status)
 
 
-@router.get("/{cart_id}")
+@router.get("/{cart_id}", response_model=None,
+            responses={200: {"model": views.CartWithEstimate, "description": "the cart with its live estimate"}})
 async def get_cart(cart_id: str, request: Request,
                    principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     """The cart, its items and a live estimate (``estimate: null`` plus ``estimate_note`` when there is none)."""
@@ -83,7 +88,9 @@ async def get_cart(cart_id: str, request: Request,
     return await usecases.cart_with_estimate(_rt(request), caller, cart_id)
 
 
-@router.post("/{cart_id}/items", status_code=201)
+@router.post("/{cart_id}/items", status_code=201,
+             responses={201: {"model": views.CartItem, "description": "the item added"}},
+             openapi_extra=request_body({"application/json": StoredOrderItem}, description="the order item"))
 async def add_item(cart_id: str, request: Request, principal: Principal = Depends(current_principal),
                    key: str | None = Depends(idempotency.optional_key)) -> Response:
     """Add one item: an order-item payload (``aoi_id`` or a grid selection, plus its configuration)."""
@@ -91,7 +98,8 @@ async def add_item(cart_id: str, request: Request, principal: Principal = Depend
     return await usecases.add_item(_rt(request), _caller(request, principal, key, body), cart_id, body)
 
 
-@router.patch("/{cart_id}/items/{item_id}")
+@router.patch("/{cart_id}/items/{item_id}", responses={200: {"model": views.CartItem, "description": "the item"}},
+              openapi_extra=request_body({"application/json": views.ItemPatch}, description="a merge patch"))
 async def update_item(cart_id: str, item_id: str, request: Request,
                       principal: Principal = Depends(current_principal),
                       key: str | None = Depends(idempotency.optional_key)) -> Response:
@@ -104,7 +112,7 @@ async def update_item(cart_id: str, item_id: str, request: Request,
     return await usecases.update_item(_rt(request), _caller(request, principal, key, body), cart_id, item_id, body)
 
 
-@router.delete("/{cart_id}/items/{item_id}", status_code=204)
+@router.delete("/{cart_id}/items/{item_id}", status_code=204, responses={204: {"description": "removed"}})
 async def remove_item(cart_id: str, item_id: str, request: Request,
                       principal: Principal = Depends(current_principal),
                       key: str | None = Depends(idempotency.optional_key)) -> Response:

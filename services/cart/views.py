@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.cart.domain import CartStatus
 
@@ -80,3 +82,106 @@ def cart_with_estimate(row: Row, items: list[Row], estimate: dict[str, Any] | No
         for item in view["items"]:
             item["estimate"] = totals[item["id"]]
     return view
+
+
+# ------------------------------------------------------------------------------ OpenAPI shapes
+# Documentation of the answers above (the routes answer with the dicts, not through these models).
+
+class ItemPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    label: str = Field(description='"Polygon N", as pricing labels its lines')
+    index: int
+    area_km2: str
+    billable_km2: str | None = None
+
+
+class ItemAoi(BaseModel):
+    aoi_id: str | None
+    parts: list[ItemPart]
+    totals: dict[str, Any] | None
+
+
+class ItemCell(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    guid: str
+    level: Literal["tile", "minitile"]
+    area_km2: str
+    code: str | None = None
+    zone: str | None = None
+    epsg: int | None = None
+
+
+class ItemEstimate(BaseModel):
+    """The item's share of the cart's live estimate."""
+
+    total: str
+    due_at_checkout: str
+    currency: str
+
+
+class CartItem(BaseModel):
+    """An item: its order-item payload as kept, and the facts read for it (a polygon's parts, a grid
+    selection's cells)."""
+
+    id: str
+    position: int
+    mode: Literal["polygon", "grid"]
+    item: dict[str, Any] = Field(description="the order-item payload as kept (StoredOrderItem's fields)")
+    aoi: ItemAoi | None = Field(None, description="polygon items")
+    cells: list[ItemCell] | None = Field(None, description="grid items")
+    warnings: list[Any]
+    footprint: dict[str, Any] | None = Field(description="GeoJSON geometry of the item's area")
+    created_at: str | None
+    updated_at: str | None
+    estimate: ItemEstimate | None = Field(None, description="with the cart's live estimate only")
+
+
+class Cart(BaseModel):
+    id: str
+    account_id: str
+    status: CartStatus
+    checkout_id: str | None = Field(description="the checkout holding (frozen) or that bought (checked_out) it")
+    version: int
+    created_at: str | None
+    updated_at: str | None
+    item_count: int
+    items: list[CartItem] | None = Field(None, description="a single cart only")
+
+
+class CartList(BaseModel):
+    """The caller's carts, newest first, without items."""
+
+    carts: list[Cart]
+
+
+class LiveEstimate(BaseModel):
+    """Pricing's estimate of the cart's items (``POST /v1/estimates``'s answer: lines, image dates, tiers,
+    months, totals and the quote's expiry)."""
+
+    model_config = ConfigDict(extra="allow")
+    quote_id: str
+    expires_at: str
+    total: str
+    due_at_checkout: str
+    currency: str
+    lines: list[dict[str, Any]]
+    image_dates: list[dict[str, Any]]
+
+
+class CartWithEstimate(Cart):
+    items: list[CartItem]
+    estimate: LiveEstimate | None
+    estimate_note: str | None = Field(description="why there is no estimate (an empty cart, pricing refused or away)")
+
+
+class NewCart(BaseModel):
+    """Nothing is needed; an empty object (or no body) is accepted."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ItemPatch(BaseModel):
+    """A JSON merge patch of the item's payload (RFC 7396): StoredOrderItem's fields (aliases accepted),
+    ``null`` removes one."""
+
+    model_config = ConfigDict(extra="allow")
