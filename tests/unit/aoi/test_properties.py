@@ -106,3 +106,36 @@ def test_normalising_the_normalised_output_changes_nothing(ring_list, dissolve):
         assert math.isclose(a.area_km2, b.area_km2, rel_tol=1e-9)
         assert a.bbox == b.bbox and a.vertex_count == b.vertex_count
         assert math.isclose(a.fill_ratio, b.fill_ratio, rel_tol=1e-9)
+
+
+# The readers added for SpatiaLite, CSV and zipped FileGDB: whatever follows their opening bytes,
+# only AoiError comes out.
+
+_CSV_HEADS = [b"id,WKT\n1,\"", b"name;geojson\nx;\"{", b"lon,lat\n", b"WKT\n\"CURVEPOLYGON(",
+              b"id\tgeometry\n1\t"]
+
+
+@FAST
+@given(st.sampled_from(_CSV_HEADS), st.binary(max_size=256))
+def test_random_bytes_in_a_csv_only_raise_aoi_error(head, tail):
+    _try(head + tail, filename="upload.csv")
+
+
+@FAST
+@given(st.binary(max_size=2048))
+def test_random_bytes_after_the_sqlite_header_only_raise_aoi_error(tail):
+    _try(b"SQLite format 3\x00" + tail, filename="upload.sqlite")
+
+
+@FAST
+@given(st.binary(max_size=512), st.sampled_from(["site.gdb/a00000001.gdbtable",
+                                                  "a00000009.gdbtable", "site.gdb/gdb"]))
+def test_random_bytes_in_a_zipped_filegdb_only_raise_aoi_error(data, name):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(name, data)
+        zf.writestr(name.rsplit("/", 1)[0] + "/timestamps" if "/" in name else "timestamps", data[:8])
+    _try(buf.getvalue(), filename="site.gdb.zip")
