@@ -178,6 +178,12 @@ def request_body(content: dict[str, type[BaseModel] | dict[str, Any]], *, descri
     return {"requestBody": {"description": description, "required": required, "content": media}}
 
 
+def answers(model: type[BaseModel], description: str, status: int = 200) -> dict[str, Any]:
+    """Route keywords documenting the success answer's schema without validating or re-serialising the
+    answer (the route's dict or pre-encoded body goes out as it is)."""
+    return {"response_model": None, "responses": {status: {"model": model, "description": description}}}
+
+
 def _add_models(schemas: dict[str, Any], models: dict[str, type[BaseModel]], mode: str) -> None:
     for name, model in models.items():
         if name in schemas:

@@ -18,11 +18,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 
-from services.checkout import usecases
+from services.checkout import usecases, views
 from services.checkout.domain import overlay as overlay_rules
 from services.checkout.domain.orders import LIVE, OrderStatus
 from shared import idempotency
 from shared.auth import Principal, current_principal, require_admin
+from shared.http import answers
 from shared.inputs import Id, path_id
 from shared.money import AMOUNT_RULE, Amount
 from shared.problems import Problem, not_found
@@ -43,7 +44,7 @@ def rt_of(request: Request) -> Runtime:
     return rt
 
 
-@router.post("/v1/checkouts", status_code=202)
+@router.post("/v1/checkouts", status_code=202, **answers(views.StartedCheckout, "started; poll its url", 202))
 async def create_checkout(body: CheckoutRequest, request: Request,
                           principal: Principal = Depends(current_principal),
                           key: str = Depends(idempotency.required_key)) -> Response:
@@ -55,7 +56,7 @@ async def create_checkout(body: CheckoutRequest, request: Request,
                                          body.accepted_total)
 
 
-@router.get("/v1/checkouts/{checkout_id}")
+@router.get("/v1/checkouts/{checkout_id}", **answers(views.Checkout, "the checkout"))
 async def get_checkout(checkout_id: uuid.UUID, request: Request,
                        principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     return await usecases.get_checkout(rt_of(request), principal.account, checkout_id)
@@ -77,7 +78,7 @@ class AccountSettings(BaseModel):
     skip_review: bool | None = None
 
 
-@router.post("/v1/accounts/{account}/credits")
+@router.post("/v1/accounts/{account}/credits", **answers(views.Account, "the account after the top-up"))
 async def top_up(account: str, body: TopUp, request: Request, admin: Principal = Depends(require_admin),
                  key: str | None = Depends(idempotency.optional_key)) -> Response:
     """Admin: add prepaid credit to an account (an Idempotency-Key makes a retry harmless)."""
@@ -87,7 +88,7 @@ async def top_up(account: str, body: TopUp, request: Request, admin: Principal =
     return await usecases.top_up(rt_of(request), admin.account, account, body.amount, key, fingerprint)
 
 
-@router.patch("/v1/accounts/{account}")
+@router.patch("/v1/accounts/{account}", **answers(views.Account, "the account"))
 async def update_account(account: str, body: AccountSettings, request: Request,
                          _: Principal = Depends(require_admin)) -> dict[str, Any]:
     """Admin: set the overdraft limit or whether orders skip Review."""
@@ -95,7 +96,7 @@ async def update_account(account: str, body: AccountSettings, request: Request,
     return await usecases.update_account(rt_of(request), account, body.overdraft_limit, body.skip_review)
 
 
-@router.get("/v1/accounts/{account}/credits")
+@router.get("/v1/accounts/{account}/credits", **answers(views.Account, "the account"))
 async def get_credits(account: str, request: Request,
                       principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     if account != principal.account and not principal.admin:
@@ -115,14 +116,14 @@ def status_filter(status: str | None) -> list[str] | None:
                   errors=[{"field": "status", "message": "live|completed"}])
 
 
-@router.get("/v1/orders")
+@router.get("/v1/orders", **answers(views.OrderList, "the orders"))
 async def list_orders(request: Request, status: Literal["live", "completed"] | None = None, model: str | None = None,
                       limit: int = Query(50, ge=1, le=500),
                       principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     return await usecases.list_orders(rt_of(request), principal.account, status_filter(status), model, limit)
 
 
-@router.get("/v1/orders/overlay")
+@router.get("/v1/orders/overlay", **answers(views.OverlayPage, "a page of orders"))
 async def overlay(request: Request, bbox: str = Query(..., description="minLon,minLat,maxLon,maxLat"),
                   model: str | None = None, status: Literal["live", "completed"] | None = None,
                   date_from: date | None = Query(None, alias="from"), date_to: date | None = Query(None, alias="to"),
@@ -139,13 +140,13 @@ async def overlay(request: Request, bbox: str = Query(..., description="minLon,m
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.get("/v1/orders/{order_id}")
+@router.get("/v1/orders/{order_id}", **answers(views.OrderDetail, "the order"))
 async def get_order(order_id: uuid.UUID, request: Request,
                     principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     return await usecases.order_detail(rt_of(request), principal.account, order_id)
 
 
-@router.post("/v1/orders/{order_id}:cancel")
+@router.post("/v1/orders/{order_id}:cancel", **answers(views.CancelOutcome, "what was done"))
 async def cancel_order(order_id: uuid.UUID, request: Request,
                        principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     """Full cancel in Review (refund, spend reversed, coverage released); afterwards only a recurring
@@ -153,7 +154,7 @@ async def cancel_order(order_id: uuid.UUID, request: Request,
     return await usecases.cancel_order(rt_of(request), principal.account, order_id)
 
 
-@router.post("/v1/renewals:run")
+@router.post("/v1/renewals:run", **answers(views.RenewalRun, "the pass"))
 async def run_renewals(request: Request, month: str | None = None,
                        _: Principal = Depends(require_admin)) -> dict[str, Any]:
     """Admin/ops: run the renewal pass now (it also runs on its own schedule)."""

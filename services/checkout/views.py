@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.catalog import attribution_notices
 from shared.money import format_amount
@@ -111,3 +112,137 @@ def renewal_stopped(order_id: str, last_month: str) -> dict[str, Any]:
 
 def canceled(order_id: str, refunded: Decimal) -> dict[str, Any]:
     return {"order_id": order_id, "result": "canceled", "refunded": format_amount(refunded), "currency": "EUR"}
+
+
+# ------------------------------------------------------------------------------ OpenAPI shapes
+# Documentation of the answers above (the routes answer with the dicts, not through these models).
+
+class CheckoutFailure(BaseModel):
+    """Why a checkout failed and what is next (insufficient credit: the amount missing; a changed price:
+    the new total to accept)."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+    reason: str | None
+
+
+class Checkout(BaseModel):
+    id: str
+    cart_id: str
+    status: Literal["running", "completed", "failed"]
+    step: str
+    accepted_total: str
+    total: str | None
+    currency: str
+    order_ids: list[str]
+    created_at: str
+    updated_at: str
+    failure: CheckoutFailure | None = None
+
+
+class StartedCheckout(Checkout):
+    url: str = Field(description="poll it for the outcome (also the Location header)")
+
+
+class LedgerEntry(BaseModel):
+    amount: str
+    kind: str
+    ref: str | None
+    at: str
+
+
+class Account(BaseModel):
+    """An account's credit and its ledger, oldest first (an account never used has none yet)."""
+
+    account_id: str
+    balance: str
+    overdraft_limit: str
+    skip_review: bool
+    currency: str
+    ledger: list[LedgerEntry]
+
+
+class OrderSummary(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
+    id: str
+    status: str
+    model: str
+    mode: Literal["polygon", "grid"]
+    constellations: list[str]
+    from_: str = Field(alias="from")
+    to: str | None
+    recurring: bool
+    amount: str
+    currency: str
+    checkout_id: str
+    created_at: str
+    renewal_stopped_after: str | None
+    renewal_paused: bool | None
+
+
+class OrderList(BaseModel):
+    orders: list[OrderSummary]
+
+
+class Charge(BaseModel):
+    month: str
+    amount: str
+    status: str
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str | None = Field(alias="from")
+    to: str
+    at: str
+    source: str | None
+    detail: Any = None
+
+
+class OrderPrice(BaseModel):
+    lines: list[dict[str, Any]]
+    total: str
+    currency: str
+
+
+class OrderDetail(OrderSummary):
+    """One order in full: configuration, area, image dates, price, monthly charges, status history and the
+    attribution notices its imagery needs."""
+
+    configuration: dict[str, Any]
+    aoi: dict[str, Any] | None
+    cells: list[dict[str, Any]] | None
+    footprint: dict[str, Any] | None
+    image_dates: list[dict[str, Any]]
+    price: OrderPrice
+    charges: list[Charge]
+    status_history: list[StatusChange]
+    attribution: list[str]
+
+
+class OverlayOrder(OrderSummary):
+    footprint: dict[str, Any] = Field(description="GeoJSON geometry")
+
+
+class OverlayPage(BaseModel):
+    """Orders meeting the viewport, newest first; follow ``next_cursor`` (null on the last page)."""
+
+    orders: list[OverlayOrder]
+    next_cursor: str | None
+    prefilter: str
+
+
+class CancelOutcome(BaseModel):
+    """``canceled`` in Review (with the refund), or ``renewal_stopped`` afterwards (with the last month)."""
+
+    order_id: str
+    result: Literal["canceled", "renewal_stopped"]
+    refunded: str | None = None
+    currency: str | None = None
+    last_month: str | None = None
+    detail: str | None = None
+
+
+class RenewalRun(BaseModel):
+    month: str
+    orders_sent_for_pricing: int

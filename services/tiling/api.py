@@ -24,6 +24,7 @@ from services.tiling.domain.optimise import TILE_KM2
 from services.tiling.settings import TilingSettings
 from shared.auth import Principal, current_principal
 from shared.grid import CellId, GridError, GridErrorCode, Level, children, cover, parse_cell
+from shared.http import answers
 from shared.inputs import Id, Text
 from shared.problems import Problem
 
@@ -108,7 +109,7 @@ class SearchRequest(AoiFields):
     include_minitiles: bool = Field(False, validation_alias=_alias("include_minitiles", "IncludeMiniTiles"))
 
 
-@router.post("/search")
+@router.post("/search", **answers(views.SearchBody, "the cells"))
 async def search(body: SearchRequest, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     """Tiles (and with include_minitiles, minitiles) overlapping an AOI, each with its share of it."""
     settings = _settings(request)
@@ -140,7 +141,7 @@ class ResolveRequest(BaseModel):
     footprints: bool = True
 
 
-@router.post("/resolve")
+@router.post("/resolve", **answers(views.SelectionBody, "the selection"))
 async def resolve(body: ResolveRequest, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     """A mixed selection normalised: duplicates removed, minitiles of selected tiles folded in."""
     settings = _settings(request)
@@ -161,7 +162,7 @@ async def resolve(body: ResolveRequest, request: Request, principal: Principal =
 # -------------------------------------------------------------------------------------- optimise
 
 
-@router.post("/optimize")
+@router.post("/optimize", **answers(views.OptimisedBody, "the cover"))
 async def optimize(body: AoiFields, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     """The cheapest tiles + minitiles cover of a polygon AOI, with its cost relative to polygon pricing."""
     settings = _settings(request)
@@ -176,7 +177,7 @@ async def optimize(body: AoiFields, request: Request, principal: Principal = Dep
 # (declared after the POST routes: "/{guid}" must not shadow them)
 
 
-@router.get("/{guid}")
+@router.get("/{guid}", **answers(views.Cell, "the cell"))
 async def get_cell(guid: str, principal: Principal = Depends(current_principal)) -> dict:
     """One tile or minitile (a GUID, or a readable code such as 33N-C0012-R0107-M137)."""
     try:
@@ -186,7 +187,7 @@ async def get_cell(guid: str, principal: Principal = Depends(current_principal))
     return views.cell_with_tile(cell)
 
 
-@router.get("/{guid}/minitiles")
+@router.get("/{guid}/minitiles", **answers(views.MinitilesBody, "the minitiles"))
 async def get_minitiles(guid: str, principal: Principal = Depends(current_principal)) -> dict:
     """The minitiles of a tile: all 256, or fewer for a tile clipped at its zone band's edge."""
     try:
@@ -208,7 +209,7 @@ class PreviewRequest(BaseModel):
     dates: list[date]
 
 
-@coverage_router.post("/preview")
+@coverage_router.post("/preview", **answers(views.PreviewBody, "what is owned"))
 async def preview(body: PreviewRequest, request: Request, principal: Principal = Depends(current_principal)) -> dict:
     """Which (cell, date) pairs of a proposed grid item the caller's account already owns
     (committed orders and live reservations of the same model and constellation set)."""
@@ -230,7 +231,7 @@ async def preview(body: PreviewRequest, request: Request, principal: Principal =
     return views.preview(result, given)
 
 
-@coverage_router.get("")
+@coverage_router.get("", **answers(views.CoverageBody, "the cells"))
 async def viewport(
     request: Request,
     bbox: str = Query(..., description="minLon,minLat,maxLon,maxLat"),

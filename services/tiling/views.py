@@ -6,7 +6,9 @@ Cells are answered as ``{guid, code, zone, epsg, footprint, area_km2, level}``
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.tiling.domain import (
     MINITILE_FACTOR,
@@ -116,3 +118,105 @@ def map_cells(cells: Iterable[MapCell], footprints: bool) -> list[dict[str, Any]
                  checkout_ids=sorted(c.checkout_ids))
         out.append(d)
     return out
+
+
+# ------------------------------------------------------------------------------ OpenAPI shapes
+# Documentation of the answers above (the routes answer with the dicts, not through these models).
+
+class Cell(BaseModel):
+    """A tile or minitile: GUID, readable code, UTM zone, EPSG, footprint (GeoJSON polygon; left out with
+    ``footprints=false``) and area."""
+
+    model_config = ConfigDict(extra="allow")
+    guid: str
+    code: str
+    zone: str
+    epsg: int
+    footprint: dict[str, Any] | None = None
+    area_km2: float
+    level: Literal["tile", "minitile"]
+    tile: str | None = Field(None, description="a minitile's tile (single cells)")
+    share: float | None = Field(None, description="the cell's share of the AOI (searches)")
+
+
+class SearchBody(BaseModel):
+    tiles: list[Cell]
+    minitiles: list[Cell]
+    aoi_km2: float
+    aoi_source: str
+    zones: list[str]
+
+
+class SelectionWarning(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    message: str
+    cell: str | None = None
+    count: int | None = None
+
+
+class SelectionBody(BaseModel):
+    """A selection normalised: duplicates removed, minitiles of selected tiles folded in."""
+
+    tiles: list[Cell]
+    minitiles: list[Cell]
+    warnings: list[SelectionWarning]
+    tiles_km2: float
+    minitiles_km2: float
+    total_km2: float
+
+
+class OptimisedBody(BaseModel):
+    """The cheapest tiles + minitiles cover of a polygon, and its cost next to polygon pricing."""
+
+    tiles: list[Cell]
+    minitiles: list[Cell]
+    tile_guids: list[str]
+    minitile_guids: list[str]
+    tiles_km2: float
+    minitiles_km2: float
+    polygon_km2: float
+    uncovered_km2: float
+    cost_polygon_km2: float
+    cost_factor: float
+    polygon_is_cheaper: bool
+    factors: dict[str, float]
+    aoi_source: str
+
+
+class MinitilesBody(BaseModel):
+    tile: str
+    tiles: list[Cell]
+    minitiles: list[Cell]
+
+
+class OwnedCell(BaseModel):
+    guid: str
+    dates: list[str]
+
+
+class PreviewBody(BaseModel):
+    """Which (cell, date) pairs the account already owns, and what is left to buy."""
+
+    owned: list[OwnedCell]
+    owned_pairs: int
+    requested_pairs: int
+    to_buy_pairs: int
+    warnings: list[str]
+
+
+class CoverageCell(Cell):
+    model: str
+    constellations: list[str]
+    status: str
+    dates: list[str]
+    order_ids: list[str]
+    checkout_ids: list[str]
+
+
+class CoverageBody(BaseModel):
+    """The account's owned and reserved cells in a viewport (at most the first ``cells``; ``count`` all)."""
+
+    cells: list[CoverageCell]
+    count: int
+    truncated: bool
