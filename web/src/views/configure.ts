@@ -12,7 +12,12 @@ import {
 // The request body as the OpenAPI document types it, once it does; until then the page's own shape.
 type Op = paths["/v1/carts/{cart_id}/items"]["post"];
 type Documented = Op extends { requestBody: { content: { "application/json": infer B } } } ? B : never;
-type ItemBody = [Documented] extends [never] ? OrderItemPayload : Documented;
+// openapi-typescript makes every property with a default non-optional; in a request body a default
+// means "may be left out", so only the fields the document requires stay required here.
+type Needed = "model" | "constellations" | "from" | "image_frequency";
+type ItemBody = [Documented] extends [never]
+  ? OrderItemPayload
+  : Partial<Documented> & Pick<Documented, Needed & keyof Documented>;
 
 /** The form fields a service error may name (snake_case, or the provider's alias). */
 const FIELD_OF: Record<string, string> = {
@@ -174,13 +179,13 @@ export function mountConfigure(pane: HTMLElement, ctx: Ctx): void {
     if (first) (controls.get(first[0]) as HTMLElement | undefined)?.focus?.();
   };
 
-  const payload = (): OrderItemPayload | null => {
+  const payload = (): ItemBody | null => {
     const t = store.orderTarget();
     if (!t) return null;
     const chosen = [...constellationBoxes.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.value);
-    const item: OrderItemPayload = {
-      model: model.value,
-      constellations: chosen,
+    const item: ItemBody = {
+      model: model.value as ItemBody["model"],
+      constellations: chosen as ItemBody["constellations"],
       from: from.value,
       to: to.value || null,
       image_frequency: Number(frequency.value),
