@@ -4,7 +4,7 @@ LOCAL := deploy/local
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint setup infra python web stop status unit integration e2e bench
+.PHONY: run test lint lint-api setup infra python web stop status unit integration e2e bench
 
 ## make run: install what is missing, build the dashboard, start Kafka, Postgres, the five services and
 ## the edge (nginx, one origin), give the demo account credit, print the dashboard's signed-in URL first.
@@ -20,9 +20,10 @@ run: setup web
 	@echo "Stop everything: make stop"
 
 ## make test: lint first (fails fast, before any set-up), then the same set-up and the whole suite
-## (unit, integration, e2e) against the real broker and DB.
+## (unit, integration, e2e) against the real broker and DB; Spectral on the merged OpenAPI before the suite.
 test: lint
 	@$(MAKE) --no-print-directory setup web
+	@$(LOCAL)/spectral.sh
 	@$(LOCAL)/services.sh stop
 	@$(LOCAL)/test.sh
 
@@ -30,6 +31,10 @@ test: lint
 lint: python
 	@echo "ruff check ." && $(PY) -m ruff check .
 	@echo "mypy" && $(PY) -m mypy
+
+## make lint-api: Spectral's OpenAPI ruleset on the merged document (no errors allowed; part of make test).
+lint-api: python
+	@$(LOCAL)/spectral.sh
 
 setup: python infra
 

@@ -17,6 +17,14 @@ from typing import Any
 
 SERVICES = ("aoi", "tiling", "pricing", "cart", "checkout")
 TITLE = "Tessera API"
+TAGS = {
+    "aoi": "Areas of interest: import (any format), validate, store, list and search",
+    "tiling": "The tile grid: cells, search, selection, the cheapest cover",
+    "coverage": "What the account already owns on the grid",
+    "pricing": "Models, estimates and quotes",
+    "cart": "Carts and their items, with a live estimate",
+    "checkout": "Checkout, credits and accounts, orders, cancellation, renewals",
+}
 
 
 def service_documents() -> dict[str, dict[str, Any]]:
@@ -79,13 +87,20 @@ def merge(docs: dict[str, dict[str, Any]], version: str = "0.1.0") -> dict[str, 
                 tagged[method] = op
             paths[path] = tagged
     components: dict[str, Any] = {"schemas": dict(sorted(schemas.items()))}
+    used_tags = sorted({t for item in paths.values() for op in item.values() if isinstance(op, dict)
+                        for t in op.get("tags", [])})
     if security:
         components["securitySchemes"] = security
     return {
         "openapi": next(iter(docs.values())).get("openapi", "3.1.0"),
         "info": {"title": TITLE, "version": version,
                  "description": "The whole Tessera API behind one origin: AOIs, the grid, pricing, carts, "
-                                "checkout and orders. Every route needs a bearer token."},
+                                "checkout and orders. Every route needs a bearer token. A refusal is a problem "
+                                "document (application/problem+json) whose `code` each operation lists "
+                                "(`x-problem-codes`).",
+                 "contact": {"name": "Tessera", "url": "https://tessera.dev"}},
+        "servers": [{"url": "/", "description": "the edge: every API on one origin"}],
+        "tags": [{"name": t, "description": TAGS.get(t, t)} for t in used_tags],
         "paths": dict(sorted(paths.items())),
         "components": components,
     }

@@ -185,6 +185,7 @@ async def validate_aoi(request: Request, principal: Principal = Depends(authenti
 
 @router.get("/{aoi_id}", responses={200: {"model": views.Aoi, "description": "the AOI"}})
 async def get_aoi(aoi_id: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    """One AOI of the caller's account: its geometry (GeoJSON) and import report."""
     path_id(aoi_id, "AOI")
     return await usecases.get_aoi(_rt(request), principal.account, aoi_id)
 

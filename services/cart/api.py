@@ -116,4 +116,5 @@ async def update_item(cart_id: str, item_id: str, request: Request,
 async def remove_item(cart_id: str, item_id: str, request: Request,
                       principal: Principal = Depends(current_principal),
                       key: str | None = Depends(idempotency.optional_key)) -> Response:
+    """Remove one item (204; an item already gone is a 404)."""
     return await usecases.remove_item(_rt(request), _caller(request, principal, key), cart_id, item_id)

@@ -59,6 +59,7 @@ async def create_checkout(body: CheckoutRequest, request: Request,
 @router.get("/v1/checkouts/{checkout_id}", **answers(views.Checkout, "the checkout"))
 async def get_checkout(checkout_id: uuid.UUID, request: Request,
                        principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """A checkout's progress: running, completed (its orders) or failed (why, and what next)."""
     return await usecases.get_checkout(rt_of(request), principal.account, checkout_id)
 
 
@@ -99,6 +100,7 @@ async def update_account(account: str, body: AccountSettings, request: Request,
 @router.get("/v1/accounts/{account}/credits", **answers(views.Account, "the account"))
 async def get_credits(account: str, request: Request,
                       principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """An account's credit balance, overdraft limit and ledger (the caller's own; an admin any)."""
     if account != principal.account and not principal.admin:
         raise not_found("account", account)
     path_id(account, "account")
@@ -120,6 +122,7 @@ def status_filter(status: str | None) -> list[str] | None:
 async def list_orders(request: Request, status: Literal["live", "completed"] | None = None, model: str | None = None,
                       limit: int = Query(50, ge=1, le=500),
                       principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """The caller's orders, newest first; `status` live or completed, `model` narrow the list."""
     return await usecases.list_orders(rt_of(request), principal.account, status_filter(status), model, limit)
 
 
@@ -143,6 +146,7 @@ async def overlay(request: Request, bbox: str = Query(..., description="minLon,m
 @router.get("/v1/orders/{order_id}", **answers(views.OrderDetail, "the order"))
 async def get_order(order_id: uuid.UUID, request: Request,
                     principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """One order in full: configuration, area, image dates, price, charges, status history, attribution."""
     return await usecases.order_detail(rt_of(request), principal.account, order_id)
 
 
