@@ -7,6 +7,9 @@
     import_aoi from WKT and GeoJSON text, next to the bare floor on the same geometry in the same run:
     shapely is_valid + pyproj geodesic area (Geod.geometry_area_perimeter), and that floor plus
     shapely's own WKT / GeoJSON parse for the text inputs. Prints the ratios.
+(c) The same 40 fields as 40 features of a SpatiaLite database and of a CSV with a WKT column
+    (both written here with GDAL): import_aoi of the file's bytes next to its floor in the same run,
+    GDAL reading the same file (pyogrio.raw.read) + shapely from_wkb + is_valid + pyproj area.
 (b) Small field polygons (~1 km², 24 vertices, WKT) validated per second in one process: in-process
     (import_aoi), and over HTTP against the aoi service started here as a process on its own scratch
     database (POST /v1/aois:validate, and POST /v1/aois which also stores and writes the outbox).
@@ -22,6 +25,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -32,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
+import pyogrio.raw  # noqa: E402
 import shapely  # noqa: E402
 from pyproj import Geod  # noqa: E402
 
@@ -117,6 +122,43 @@ def bench_big(vertices: int, repeat: int) -> None:
     print(f"    floor + shapely.from_geojson                      {t_floor_gj * 1e3:8.1f} ms")
     print(f"    import_aoi(GeoJSON Feature, {len(gj) / 1e6:.1f} MB)            {t_gj * 1e3:8.1f} ms   "
           f"ratio {t_gj / t_floor_gj:5.2f}x")
+
+
+def bench_formats(vertices: int, repeat: int) -> None:
+    geom = big_multipolygon(vertices)
+    fields = list(geom.geoms)
+    limits = Limits()
+    with tempfile.TemporaryDirectory(prefix="aoi-bench-") as tmp:
+        sqlite_path = os.path.join(tmp, "fields.sqlite")
+        wkb = np.array([shapely.to_wkb(g) for g in fields], dtype=object)
+        names = np.array([f"f{i}" for i in range(len(fields))], dtype=object)
+        pyogrio.raw.write(sqlite_path, wkb, [names], ["name"], driver="SQLite", crs="EPSG:4326",
+                          geometry_type="Polygon", dataset_options={"SPATIALITE": "YES"})
+        csv_path = os.path.join(tmp, "fields.csv")
+        with open(csv_path, "w") as fh:
+            fh.write("name,WKT\n" + "".join(f'f{i},"{shapely.to_wkt(g, rounding_precision=7)}"\n'
+                                             for i, g in enumerate(fields)))
+        cases = [("SpatiaLite", sqlite_path, {}),
+                 ("CSV (WKT column)", csv_path, {"GEOM_POSSIBLE_NAMES": "WKT", "KEEP_GEOM_COLUMNS": "NO"})]
+        print(f"(c) the same {len(fields)} fields as features of a file; best of {repeat}")
+        for label, path, opts in cases:
+            data = open(path, "rb").read()
+
+            def floor(path: str = path, opts: dict = opts) -> None:
+                _, _, w, _ = pyogrio.raw.read(path, columns=[], force_2d=True, **opts)
+                g = shapely.from_wkb(w)
+                shapely.is_valid(g)
+                for part in g:
+                    GEOD.geometry_area_perimeter(part)
+
+            aoi = import_aoi(data, filename=os.path.basename(path), limits=limits)
+            assert len(aoi.parts) == len(fields), (label, len(aoi.parts))
+            t_floor = best_of(floor, repeat)
+            t_imp = best_of(lambda data=data, path=path: import_aoi(data, filename=os.path.basename(path),
+                                                                    limits=limits), repeat)
+            print(f"    floor: GDAL read + from_wkb + is_valid + area ({label:<16}) {t_floor * 1e3:8.1f} ms")
+            print(f"    import_aoi({label}, {len(data) / 1e6:.1f} MB){' ' * max(0, 24 - len(label))}"
+                  f"{t_imp * 1e3:8.1f} ms   ratio {t_imp / t_floor:5.2f}x")
 
 
 def field_wkts(count: int) -> list[str]:
@@ -257,6 +299,7 @@ def main() -> None:
     ap.add_argument("--no-http", action="store_true")
     args = ap.parse_args()
     bench_big(args.vertices, args.repeat)
+    bench_formats(args.vertices, args.repeat)
     fields = field_wkts(args.fields)
     bench_small_in_process(fields)
     if not args.no_http:

@@ -366,14 +366,15 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, drop_failing: bo
                     where={"part": i + 1, "reason": "non_finite"})))
                 alive[i] = False
     live = np.flatnonzero(alive)
-    sub, snapped = snap_limits(parts[live])
+    in_range = bool(finite.all() and (np.abs(coords) <= [180.0, 90.0]).all())
+    sub, snapped = (None, np.zeros(0, bool)) if in_range else snap_limits(parts[live])
     if snapped.any():
         parts[live] = sub
         warnings.append(warning(W_SNAPPED, f"{int(snapped.sum())} part(s) had coordinates a hair "
                                            f"(under {SNAP_DEGREES:g}°) past ±180° / ±90°, float "
                                            f"noise from a reprojection; they were moved onto the "
                                            f"limit.", parts=[int(i) + 1 for i in live[snapped]]))
-    bounds = shapely.bounds(parts)
+    bounds = shapely.bounds(parts) if not in_range else np.zeros((len(parts), 4))
     out_lon = alive & ((bounds[:, 0] < -180.0) | (bounds[:, 2] > 180.0))
     out_lat = alive & ((bounds[:, 1] < -90.0) | (bounds[:, 3] > 90.0))
     if out_lon.any():
@@ -398,9 +399,12 @@ def _process(decoded: Decoded, *, repair: bool, dissolve: bool, drop_failing: bo
     live = np.flatnonzero(alive)
     pole = np.zeros(len(parts), dtype=np.int8)
     crossing = np.zeros(len(parts), dtype=bool)
-    if len(live):
+    live_b = shapely.bounds(parts[live]) if len(live) else np.empty((0, 4))
+    jumps = crossing_mask(parts[live]) if len(live) else np.zeros(0, dtype=bool)
+    # most AOIs lie well inside ±180: nothing to unwrap, close or split
+    if len(live) and (jumps.any() or ((live_b[:, 0] <= -180.0) | (live_b[:, 2] >= 180.0)).any()):
         sub = parts[live]
-        sub, pole_sub = close_round_pole(sub, crossing_mask(sub))
+        sub, pole_sub = close_round_pole(sub, jumps)
         rest = pole_sub == 0  # a ring closed through its pole is already in unwrapped form
         cross_sub = np.zeros(len(sub), dtype=bool)
         sub[rest], cross_sub[rest] = unwrap(sub[rest])

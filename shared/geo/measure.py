@@ -50,8 +50,8 @@ def _wide_area_m2(geom: BaseGeometry) -> float:
 def geodesic_area_m2(geom: BaseGeometry) -> float:
     """Geodesic area of a Polygon/MultiPolygon, holes excluded, independent of ring
     orientation and start point."""
-    bounds = shapely.bounds(geom)
-    if geom.is_empty or bounds[2] - bounds[0] < _WIDE_DEGREES:
+    minx, _, maxx, _ = geom.bounds
+    if not maxx - minx >= _WIDE_DEGREES:  # also NaN bounds (empty)
         return _narrow_area_m2(geom)
     # each polygon by its own width (the halves of a part split at ±180 are narrow)
     return sum(_wide_area_m2(p) if p.bounds[2] - p.bounds[0] >= _WIDE_DEGREES

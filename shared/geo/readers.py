@@ -1109,19 +1109,22 @@ def _read_csv(text: str, sep: str, col: str, ycol: str | None) -> Decoded:
     import pyogrio.raw
 
     pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(ARC_STEP_DEGREES)})
-    opts |= {"GEOM_POSSIBLE_NAMES": col, "KEEP_GEOM_COLUMNS": "YES"}
+    opts |= {"GEOM_POSSIBLE_NAMES": col}
     with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
         path = os.path.join(tmp, "upload.csv")
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
         try:
-            _meta, _fids, wkb, fields = pyogrio.raw.read(path, columns=[col], force_2d=True,
-                                                         **opts)
+            _meta, _fids, wkb, fields = pyogrio.raw.read(path, columns=[], force_2d=True, **opts)
+            if any(w is None for w in wkb):
+                # rows without geometry: read the cells too, to tell an empty cell from a broken one
+                _meta, _fids, wkb, fields = pyogrio.raw.read(
+                    path, columns=[col], force_2d=True, **opts | {"KEEP_GEOM_COLUMNS": "YES"})
         except Exception as exc:
             raise AoiError(UNREADABLE, f"The CSV cannot be read ({_short(exc)}).") from None
     decoded = Decoded(CSV)
     layer = Layer([], None, "CSV")
-    cells = fields[0] if fields else [None] * len(wkb)
+    cells = fields[0] if len(fields) else [None] * len(wkb)
     geoms = shapely.from_wkb(wkb, on_invalid="ignore") if len(wkb) else []
     for row, (cell, raw, geom) in enumerate(zip(cells, wkb, geoms, strict=True), start=2):
         if geom is not None:
