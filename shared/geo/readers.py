@@ -978,8 +978,10 @@ def _read_gdal_path(path: str, label: str, fmt: str = ZIP,
                                               f"features, not polygons"})
             continue
         try:
-            meta, _fids, wkb, _fields = pyogrio.raw.read(path, layer=name, columns=[],
-                                                         force_2d=True, **opts)
+            with warnings.catch_warnings():  # what matters of GDAL's warnings is in the report
+                warnings.simplefilter("ignore", RuntimeWarning)
+                meta, _fids, wkb, _fields = pyogrio.raw.read(path, layer=name, columns=[],
+                                                             force_2d=True, **opts)
         except Exception as exc:
             if len(spatial) == 1:
                 raise AoiError(UNREADABLE, f"{label}, layer {name!r}, cannot be read "
@@ -1115,11 +1117,16 @@ def _read_csv(text: str, sep: str, col: str, ycol: str | None) -> Decoded:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
         try:
-            _meta, _fids, wkb, fields = pyogrio.raw.read(path, columns=[], force_2d=True, **opts)
+            with warnings.catch_warnings():  # an unparsable cell: reported as a broken row below
+                warnings.simplefilter("ignore", RuntimeWarning)
+                _meta, _fids, wkb, fields = pyogrio.raw.read(path, columns=[], force_2d=True,
+                                                             **opts)
             if any(w is None for w in wkb):
                 # rows without geometry: read the cells too, to tell an empty cell from a broken one
-                _meta, _fids, wkb, fields = pyogrio.raw.read(
-                    path, columns=[col], force_2d=True, **opts | {"KEEP_GEOM_COLUMNS": "YES"})
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    _meta, _fids, wkb, fields = pyogrio.raw.read(
+                        path, columns=[col], force_2d=True, **opts | {"KEEP_GEOM_COLUMNS": "YES"})
         except Exception as exc:
             raise AoiError(UNREADABLE, f"The CSV cannot be read ({_short(exc)}).") from None
     decoded = Decoded(CSV)
