@@ -143,7 +143,7 @@ def problem_response(p: Problem, request: Request) -> JSONResponse:
 # (shared.problem_codes reads them from the route's code) so a client and the schema-driven tests know
 # every status and code it can meet.
 PROBLEM_STATUSES = {
-    "400": "the body is not JSON, or is nested too deeply",
+    "400": "the body is not JSON (or not UTF-8), or is nested too deeply",
     "401": "no bearer token, or one that is expired, forged or not for this issuer",
     "403": "the route needs an admin token",
     "404": "no such resource for this account (another account's is not found either)",

@@ -378,6 +378,8 @@ def operation_codes(app: Any) -> dict[tuple[str, str], Codes]:
         if route is None or not route.include_in_schema:
             continue
         codes = codes_of(route.endpoint, *(d.call for d in route.dependant.dependencies if d.call))
+        if route.body_field is not None:  # FastAPI reads the body: bytes it cannot decode are its own 400
+            codes.setdefault(400, set()).add("http_error")
         for method in route.methods:
             out[(route.path_format, method)] = codes
     return out

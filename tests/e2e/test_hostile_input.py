@@ -421,11 +421,17 @@ EXAMPLES_PER_OPERATION = 25
 
 def _openapi_fuzz(base_url: str, spec: dict, headers: dict) -> tuple[int, list[str]]:
     """Every operation of the spec with generated requests, valid and invalid by the schema: no 5xx and
-    every status documented. Derandomized: the same requests every run."""
+    every status documented, each answer in its documented media type and matching its schema (problem
+    documents included). Derandomized: the same requests every run."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
-    from schemathesis.checks import not_a_server_error, status_code_conformance
+    from schemathesis.checks import (
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+    )
     from schemathesis.generation import GenerationMode
 
     schema = schemathesis.openapi.from_dict(spec)
@@ -444,7 +450,8 @@ def _openapi_fuzz(base_url: str, spec: dict, headers: dict) -> tuple[int, list[s
             calls += 1
             try:
                 response = case.call(base_url=base_url, headers=headers, session=session, timeout=60)
-                case.validate_response(response, checks=[not_a_server_error, status_code_conformance])
+                case.validate_response(response, checks=[not_a_server_error, status_code_conformance,
+                                                          content_type_conformance, response_schema_conformance])
             except Exception as exc:  # noqa: BLE001 - every failure is collected and reported with its request
                 wrong.append(f"{case.operation.label}: {type(exc).__name__}: {str(exc)[:300]}")
 
