@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def _edge_env(edge_dir: Path) -> dict[str, str]:
 
 
 def _build_dashboard() -> None:
+    if os.environ.get("TESSERA_TEST_WEB_BUILT") == "1":  # a developer's knob: test web/dist as it is
+        return
     r = subprocess.run([str(ROOT / "deploy" / "local" / "web.sh"), "build"], cwd=ROOT, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"deploy/local/web.sh build failed ({r.returncode}):\n"
@@ -149,6 +152,9 @@ class Dashboard:
         self.errors: list[str] = []
         self.name = re.sub(r"[^A-Za-z0-9_]+", "_", test_name)[:80]
         self.step = 0
+        self.started = time.monotonic()
+        for old in SHOTS.glob(f"{self.name}-*"):  # a step's picture is of this run, never an older one
+            old.unlink()
 
     def on_console(self, msg: ConsoleMessage) -> None:
         if msg.type != "error":
@@ -170,6 +176,8 @@ class Dashboard:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{self.name}-{self.step:02d}-{what}.png"
         await self.page.screenshot(path=str(path))
+        with (SHOTS / "timings.txt").open("a") as f:  # where a slow test spends its time
+            f.write(f"{time.monotonic() - self.started:7.1f}s  {path.name}\n")
         return path
 
     # ---------------------------------------------------------------- finding controls (interface 5)
@@ -186,7 +194,7 @@ class Dashboard:
 
     # ---------------------------------------------------------------- the map
     async def set_view(self, lat: float, lon: float, zoom: int) -> None:
-        await self.page.evaluate("([lat, lon, z]) => window.__tesseraMap.setView([lat, lon], z, {animate: false})",
+        await self.page.evaluate("([lat, lon, z]) => { window.__tesseraMap.setView([lat, lon], z, {animate: false}); }",
                                  [lat, lon, zoom])
         await self.page.wait_for_timeout(150)
 

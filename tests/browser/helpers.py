@@ -114,7 +114,7 @@ async def wait_text(page: Page, pattern: re.Pattern[str] | str, timeout: float =
     try:
         await page.wait_for_function(
             "([sel, src, flags]) => new RegExp(src, flags).test(document.querySelector(sel)?.innerText ?? '')",
-            ["body", rx.pattern, "i" if rx.flags & re.IGNORECASE else ""], timeout=timeout)
+            arg=["body", rx.pattern, "i" if rx.flags & re.IGNORECASE else ""], timeout=timeout)
     except PlaywrightTimeout:
         shown = (await loc.inner_text())[:3000]
         raise AssertionError(f"the page does not show /{rx.pattern}/; it shows:\n{shown}") from None
