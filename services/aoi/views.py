@@ -102,8 +102,12 @@ class PartReport(BaseModel):
     billable_km2: float | None = None
     bbox: list[float]
     vertex_count: int
+    bbox_width_m: float | None = None
+    bbox_height_m: float | None = None
     fill_ratio: float | None = None
     crosses_antimeridian: bool | None = None
+    encloses_pole: str | None = Field(None, description="a ring round a pole: which")
+    source_index: int | None = Field(None, description="the part's position in the input, when parts were dropped")
     violations: list[Violation] = []
 
 

@@ -124,6 +124,10 @@ class CheckoutFailure(BaseModel):
     model_config = ConfigDict(extra="allow")
     code: str
     reason: str | None
+    missing: str | None = Field(None, description="insufficient credit: the amount missing")
+    due: str | None = Field(None, description="insufficient credit: the amount due")
+    new_total: str | None = Field(None, description="a changed price: the new total, to accept in a new checkout")
+    accepted_total: str | None = Field(None, description="a changed price: the total that was accepted")
 
 
 class Checkout(BaseModel):
