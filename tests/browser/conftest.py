@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -71,7 +70,9 @@ async def site(database_url, kafka_bootstrap):
     """The edge's URL, in front of the five services and the freshly built dashboard."""
     env = {"CHECKOUT_STEP_TIMEOUT_SECONDS": "45", "CHECKOUT_RENEWAL_INTERVAL_SECONDS": "3600"}
     build = asyncio.create_task(asyncio.to_thread(_build_dashboard))  # npm and vite while the services start
-    edge_dir = Path(tempfile.mkdtemp(prefix="tessera-test-edge-"))
+    # kept after the run (git-ignored): its access and error logs tell what the page's requests met
+    edge_dir = ROOT / ".local" / "test-output" / f"edge-{EDGE_PORT}"
+    shutil.rmtree(edge_dir, ignore_errors=True)
     try:
         async with running(["aoi", "tiling", "pricing", "cart", "checkout"], database_url, kafka_bootstrap,
                            env) as svcs:
@@ -87,7 +88,6 @@ async def site(database_url, kafka_bootstrap):
     finally:
         if not build.done():
             build.cancel()
-        shutil.rmtree(edge_dir, ignore_errors=True)
 
 
 class Site:
@@ -125,6 +125,14 @@ class Account:
         r = await self.http.post("/v1/estimates", json=item, headers=self.h)
         assert r.status_code in (200, 201), r.text
         return r.json()
+
+    async def wait_checkout(self, checkout_id: str, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            body = await self.get(f"/v1/checkouts/{checkout_id}")
+            if body["status"] in ("completed", "failed") or time.monotonic() > deadline:
+                return body
+            await asyncio.sleep(0.2)
 
     async def post(self, path: str, body: dict, **headers: str) -> httpx.Response:
         return await self.http.post(path, json=body, headers={**self.h, **headers})

@@ -8,6 +8,7 @@ frequency 3 from 2025-01-01 costs EUR 159.33 from zero spend (docs/domain.md, Pr
 """
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -62,6 +63,19 @@ async def import_file(dash, name: str, content: bytes, stored: bool = True):
             await dash.press("Import")
         await (await chooser.value).set_files(files=[{"name": name, "mimeType": "application/octet-stream",
                                                        "buffer": content}])
+    return await _aoi_answers(dash, act, stored)
+
+
+async def drop_file(dash, name: str, content: str, stored: bool = True):
+    """Drop a file on the map, as a file dragged from the desktop arrives."""
+    async def act():
+        dt = await dash.page.evaluate_handle(
+            """([name, text]) => { const dt = new DataTransfer();
+                 dt.items.add(new File([text], name, { type: "application/geo+json" })); return dt; }""",
+            [name, content])
+        target = dash.page.locator(".leaflet-container")
+        for event in ("dragenter", "dragover", "drop"):
+            await target.dispatch_event(event, {"dataTransfer": dt})
     return await _aoi_answers(dash, act, stored)
 
 
@@ -163,6 +177,14 @@ async def test_polygon_mode_draw_import_paste_and_a_refused_file(dash):
     await wait_text(page, area_re((await body_json(saved))["report"]["parts"][0]["area_km2"]))
     await dash.shot("imported-kml")
 
+    # a GeoJSON file dropped on the map
+    field = {"type": "Polygon", "coordinates": [[[11.2, 48.2], [11.25, 48.2], [11.25, 48.25], [11.2, 48.25],
+                                                 [11.2, 48.2]]]}
+    checked, saved = await drop_file(dash, "dropped.geojson", json.dumps(field))
+    assert saved.status == 201, await saved.text()
+    await wait_text(page, area_re((await body_json(saved))["report"]["parts"][0]["area_km2"]))
+    await dash.shot("dropped-geojson")
+
     # WKT pasted
     checked, saved = await paste(dash, BOX_WKT)
     assert saved.status == 201, await saved.text()
@@ -258,6 +280,8 @@ async def test_configure_cart_checkout_orders_cancel_refunds(dash):
     sent = request_json(co)
     assert sent["accepted_total"] == expected
     assert co.request.headers.get("idempotency-key")
+    co_done = await dash.account.wait_checkout((await body_json(co))["id"])
+    assert co_done["status"] == "completed", co_done
     await wait_text(page, re.compile(r"completed", re.I), timeout=60_000)
     await balance_shows(dash, "4840.67")
     await dash.shot("checkout-completed")
@@ -267,6 +291,20 @@ async def test_configure_cart_checkout_orders_cancel_refunds(dash):
     row = row.or_(page.get_by_role("listitem").filter(has_text="Review")).first
     await expect(row).to_be_visible(timeout=20_000)
     await dash.shot("orders-review")
+
+    # the order on the map: the Existing orders overlay of the viewport
+    await dash.press("Order Data")
+    await dash.set_view(50.05, 10.05, 10)
+    async with api_call(page, "GET", "/v1/orders/overlay") as resp:
+        await dash.press("Existing orders")
+    overlay = await body_json(await resp.value)
+    [order_id] = co_done["order_ids"]
+    assert order_id in json.dumps(overlay)
+    await page.wait_for_timeout(300)
+    assert await dash.map_layers_near(50.05, 10.05) >= 1, "the order's footprint is not on the map"
+    await dash.shot("existing-orders")
+    await dash.press("Existing orders")  # off again
+    await dash.press("Orders")
 
     await row.click()
     page.on("dialog", lambda d: d.accept())
