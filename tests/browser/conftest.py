@@ -65,9 +65,13 @@ def _build_dashboard() -> None:
                            f"{r.stdout[-4000:]}\n{r.stderr[-4000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def site(database_url, kafka_bootstrap):
-    """The edge's URL, in front of the five services and the freshly built dashboard."""
+    """The edge's URL, in front of the five services and the freshly built dashboard.
+
+    Package-scoped: its services join the same consumer groups as the other suites' stacks on the
+    same broker and database, so they must be gone before those run (the fault tests kill a service
+    and expect nobody else to answer for it)."""
     env = {"CHECKOUT_STEP_TIMEOUT_SECONDS": "45", "CHECKOUT_RENEWAL_INTERVAL_SECONDS": "3600"}
     build = asyncio.create_task(asyncio.to_thread(_build_dashboard))  # npm and vite while the services start
     # kept after the run (git-ignored): its access and error logs tell what the page's requests met
