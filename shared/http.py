@@ -36,6 +36,10 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.exceptions.OperatorInterventionError,  # 57xxx: shutdown, cannot connect now, canceled
     asyncpg.exceptions.InsufficientResourcesError,  # 53xxx: too many connections, disk full
     ConnectionError,                      # refused or reset while the pool (re)connects
+    asyncpg.exceptions.ConnectionDoesNotExistError,  # closed in the middle of the request by a restart
+    # a pooled connection the server dropped can be handed out in a broken protocol state
+    # ("cannot switch to state ..."): seen while Postgres restarts under load
+    asyncpg.exceptions.InternalClientError,
 )
 RETRY_AFTER_SECONDS = 2
 

@@ -35,7 +35,7 @@ HANDLE_SECONDS = Histogram("consumer_handle_seconds", "Time to apply (or skip, o
 TRANSIENT = (OSError, ConnectionError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
              asyncpg.InterfaceError, asyncpg.exceptions.SerializationError,
              asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.CannotConnectNowError,
-             asyncpg.exceptions.TooManyConnectionsError)
+             asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.InternalClientError)
 
 
 class Reject(Exception):

@@ -218,7 +218,11 @@ async def test_a_postgres_restart_answers_503_meanwhile_and_every_checkout_compl
             await asyncio.to_thread(infra.local, "postgres", "start")
         return time.monotonic()
 
-    _, restarted = await asyncio.gather(load(), asyncio.shield(chaos()))
+    # the database is back before anything is asserted, even when the load failed: later tests need it
+    loaded, restarted = await asyncio.gather(load(), chaos(), return_exceptions=True)
+    for outcome in (loaded, restarted):
+        if isinstance(outcome, BaseException):
+            raise outcome
     results = await settle(d, ids, timeout=120)
     terminal_after = time.monotonic() - restarted
     infra.record_figures({"fault": "postgres restart", "down_s": 5, "checkouts": len(results),

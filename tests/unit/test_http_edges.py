@@ -37,7 +37,9 @@ def server():
     async def db(kind: str):
         raise {"restart": asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
                "refused": ConnectionRefusedError(111, "Connection refused"),
-               "lost": asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")}[kind]
+               "lost": asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
+               "broken": asyncpg.exceptions.InternalClientError(
+                   "cannot switch to state 12; another operation (2) is in progress")}[kind]
 
     @app.get("/problem")
     async def problem():
@@ -87,7 +89,7 @@ def test_an_unexpected_error_is_a_json_500_and_the_connection_stays_open(server)
         assert status == 200 and json.loads(body)["status"] == "alive"
 
 
-@pytest.mark.parametrize("kind", ["restart", "refused", "lost"])
+@pytest.mark.parametrize("kind", ["restart", "refused", "lost", "broken"])
 def test_an_unreachable_database_is_a_503_with_retry_after(server, kind):
     with socket.create_connection(server, timeout=5) as conn:
         status, headers, body = exchange(conn, f"/db/{kind}")

@@ -1,9 +1,7 @@
 """Input files generated with real tools (GDAL via pyogrio, zipfile, hand-written KML)."""
 from __future__ import annotations
 
-import io
 import math
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +21,6 @@ def shapefile_members(tmp: Path, stem: str, geoms, crs: str = "EPSG:4326") -> di
     pyogrio.raw.write(str(tmp / f"{stem}.shp"), wkb, [labels], ["name"], driver="ESRI Shapefile", crs=crs,
                       geometry_type="Polygon")
     return {p.name: p.read_bytes() for p in tmp.iterdir() if p.stem == stem}
-
-
-def zip_bytes(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def kml_polygon(r: list[list[float]]) -> str:

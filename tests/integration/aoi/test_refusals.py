@@ -8,9 +8,10 @@ import pytest
 import shapely
 
 from shared.geo import ERROR_CODES
+from tests.support.archives import zip_bytes
 
 from .conftest import box
-from .files import circle_wkt, kml_polygon, ring, shapefile_members, zip_bytes
+from .files import circle_wkt, kml_polygon, ring, shapefile_members
 
 pytestmark = pytest.mark.integration
 

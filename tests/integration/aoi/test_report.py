@@ -3,14 +3,14 @@
 (SpatiaLite, CSV, zipped FileGDB, curves, web-map longitudes) import through the service."""
 from __future__ import annotations
 
-import io
 import sqlite3
-import zipfile
 
 import numpy as np
 import pyogrio.raw
 import pytest
 import shapely
+
+from tests.support.archives import zip_bytes as _zip
 
 from .conftest import box
 
@@ -71,14 +71,6 @@ async def test_small_parts_come_with_the_grouping_hint(aoi, unique):
     assert r.status_code == 200, r.text
     hint = r.json()["report"]["hints"][0]
     assert hint["code"] == "group_small_parts" and hint["billable_km2_now"] == pytest.approx(1.5)
-
-
-def _zip(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def _write(path, geoms, driver, **kw):

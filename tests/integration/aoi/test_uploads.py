@@ -7,8 +7,10 @@ import pytest
 import shapely
 from pyproj import Transformer
 
+from tests.support.archives import zip_bytes
+
 from .conftest import box
-from .files import kml, kml_polygon, ring, shapefile_members, zip_bytes
+from .files import kml, kml_polygon, ring, shapefile_members
 
 pytestmark = pytest.mark.integration
 

@@ -3,10 +3,8 @@ pyogrio.raw.write, zipfile, hand-written KML)."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zipfile
 
 import numpy as np
 import pyogrio.raw
@@ -16,6 +14,7 @@ from pyproj import Transformer
 
 from shared.geo import errors as E
 from shared.geo import import_aoi
+from tests.support.archives import zip_bytes as _zip
 
 from .reference import box_ring, box_wkt, refused, ring_km2
 
@@ -32,14 +31,6 @@ def _write(tmp_path, name, geoms, driver, crs="EPSG:4326", names=None, encoding=
     pyogrio.raw.write(str(path), wkb, [labels], ["name"], driver=driver, crs=crs,
                       geometry_type="Polygon", **kw)
     return path
-
-
-def _zip(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def _shapefile_members(tmp_path, stem, geoms, crs="EPSG:4326", names=None, encoding=None):

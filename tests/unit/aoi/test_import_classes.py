@@ -4,11 +4,9 @@ the report that lists every part and every violation at once."""
 
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
 import struct
-import zipfile
 
 import numpy as np
 import pyogrio.raw
@@ -18,6 +16,7 @@ import shapely
 from shared.geo import AoiError, Limits, import_aoi
 from shared.geo import errors as E
 from shared.geo.readers import ARC_STEP_DEGREES
+from tests.support.archives import zip_bytes as _zip
 
 from .reference import GEOD, box_ring, box_wkt, refused, ring_km2
 
@@ -28,14 +27,6 @@ BOX = shapely.box(10.0, 50.0, 10.1, 50.1)
 def _codes(aoi_or_report) -> list[str]:
     warnings = aoi_or_report["warnings"] if isinstance(aoi_or_report, dict) else aoi_or_report.warnings
     return [w["code"] for w in warnings]
-
-
-def _zip(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def _write(path, geoms, driver, *, layer=None, geometry_type="Polygon", append=False, **kw):
