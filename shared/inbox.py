@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -63,6 +63,19 @@ class Incoming:
 
 
 Effect = Callable[[asyncpg.Connection, Incoming], Awaitable[None]]
+UseCase = Callable[[Any, asyncpg.Connection, Any], Awaitable[None]]
+
+
+def use_case_effects(rt: Any, use_cases: dict[type[Message], UseCase]) -> dict[str, Effect]:
+    """Effects that decode their message as the type they are registered for and call
+    `use_case(rt, conn, message)` in the inbox transaction: the whole of most consumers."""
+
+    def effect(kind: type[Message], use_case: UseCase) -> Effect:
+        async def run(conn: asyncpg.Connection, inc: Incoming) -> None:
+            await use_case(rt, conn, inc.message_as(kind))
+        return run
+
+    return {kind.TYPE: effect(kind, use_case) for kind, use_case in use_cases.items()}
 
 
 @dataclass

@@ -17,39 +17,20 @@ from shared.contracts.cart import CartFreezeRejected, CartFrozen
 from shared.contracts.coverage import CoverageRejected, CoverageReserved
 from shared.contracts.partner import ProductionStatusReported
 from shared.contracts.pricing import CheckoutPriced, PricingRejected
-from shared.inbox import Effect, Incoming, Reject
+from shared.inbox import Effect, Incoming, Reject, use_case_effects
 from shared.service import Runtime
 
 
 def saga_effects(rt: Runtime) -> dict[str, Effect]:
     """The saga's replies, for checkouts and renewals alike (a renewal's carry its `Renewal`)."""
-
-    async def on_cart_frozen(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await usecases.cart_frozen(rt, conn, inc.message_as(CartFrozen))
-
-    async def on_cart_freeze_rejected(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await usecases.cart_freeze_rejected(rt, conn, inc.message_as(CartFreezeRejected))
-
-    async def on_coverage_reserved(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await usecases.coverage_reserved(rt, conn, inc.message_as(CoverageReserved))
-
-    async def on_coverage_rejected(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await usecases.coverage_rejected(rt, conn, inc.message_as(CoverageRejected))
-
-    async def on_checkout_priced(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await usecases.checkout_priced(rt, conn, inc.message_as(CheckoutPriced))
-
-    async def on_pricing_rejected(conn: asyncpg.Connection, inc: Incoming) -> None:
-        await usecases.pricing_rejected(rt, conn, inc.message_as(PricingRejected))
-
-    return {
-        CartFrozen.TYPE: on_cart_frozen,
-        CartFreezeRejected.TYPE: on_cart_freeze_rejected,
-        CoverageReserved.TYPE: on_coverage_reserved,
-        CoverageRejected.TYPE: on_coverage_rejected,
-        CheckoutPriced.TYPE: on_checkout_priced,
-        PricingRejected.TYPE: on_pricing_rejected,
-    }
+    return use_case_effects(rt, {
+        CartFrozen: usecases.cart_frozen,
+        CartFreezeRejected: usecases.cart_freeze_rejected,
+        CoverageReserved: usecases.coverage_reserved,
+        CoverageRejected: usecases.coverage_rejected,
+        CheckoutPriced: usecases.checkout_priced,
+        PricingRejected: usecases.pricing_rejected,
+    })
 
 
 def production_effects(rt: Runtime) -> dict[str, Effect]:

@@ -312,13 +312,17 @@ async def coverage_reserved(rt: Runtime, conn: asyncpg.Connection, m: CoverageRe
                                             price_date=co["price_date"]))
 
 
+async def _renewal_refused(rt: Runtime, conn: asyncpg.Connection, renewal: Renewal, code: str, what: str) -> None:
+    """A participant refused a renewal still waiting for it: pause the order's renewals, saying why."""
+    found = await _pending_renewal(conn, renewal)
+    if found is not None:
+        order, month = found
+        await _give_up(rt, conn, renewal, order, month, code, f"renewal for {month} {what}")
+
+
 async def coverage_rejected(rt: Runtime, conn: asyncpg.Connection, m: CoverageRejected) -> None:
     if m.renewal is not None:
-        found = await _pending_renewal(conn, m.renewal)
-        if found is not None:
-            order, month = found
-            await _give_up(rt, conn, m.renewal, order, month, "coverage_rejected",
-                           f"renewal for {month} could not reserve coverage: {m.reason}")
+        await _renewal_refused(rt, conn, m.renewal, "coverage_rejected", f"could not reserve coverage: {m.reason}")
         return
     co = await _running(conn, m.checkout_id, Step.RESERVING)
     if co is not None:
@@ -327,11 +331,7 @@ async def coverage_rejected(rt: Runtime, conn: asyncpg.Connection, m: CoverageRe
 
 async def pricing_rejected(rt: Runtime, conn: asyncpg.Connection, m: PricingRejected) -> None:
     if m.renewal is not None:
-        found = await _pending_renewal(conn, m.renewal)
-        if found is not None:
-            order, month = found
-            await _give_up(rt, conn, m.renewal, order, month, m.code,
-                           f"renewal for {month} could not be priced: {m.reason}")
+        await _renewal_refused(rt, conn, m.renewal, m.code, f"could not be priced: {m.reason}")
         return
     co = await _running(conn, m.checkout_id, Step.PRICING)
     if co is not None:

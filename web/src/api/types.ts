@@ -90,7 +90,8 @@ export interface OptimiseBody {
   polygon_is_cheaper: boolean;
 }
 
-export interface OverlayOrder {
+/** What every view of an order shows (the order list, its detail, the map overlay). */
+export interface OrderCore {
   id: string;
   status: string;
   model: string;
@@ -102,6 +103,9 @@ export interface OverlayOrder {
   amount: string;
   currency: string;
   created_at: string;
+}
+
+export interface OverlayOrder extends OrderCore {
   footprint: GeoJSON.Geometry;
 }
 

@@ -3,6 +3,7 @@
 // event bus so one view can tell the others that the cart, the orders or the balance changed.
 import "./views.css";
 import { api, type Problem } from "../api/client";
+import type { OrderCore } from "../api/types";
 import * as store from "../state";
 
 // ------------------------------------------------------------------------------------ answers
@@ -108,18 +109,7 @@ export interface Checkout {
   failure?: { code: string; reason: string; missing?: string; due?: string; new_total?: string; accepted_total?: string };
 }
 
-export interface OrderSummary {
-  id: string;
-  status: string;
-  model: string;
-  mode: string;
-  constellations: string[];
-  from: string;
-  to: string | null;
-  recurring: boolean;
-  amount: string;
-  currency: string;
-  created_at: string;
+export interface OrderSummary extends OrderCore {
   renewal_stopped_after: string | null;
   renewal_paused: boolean | string | null;
 }
